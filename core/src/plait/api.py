@@ -1,0 +1,129 @@
+"""The Python API: an Engine bundles the registry, expression engine, state and storage.
+
+import plait
+execution = plait.run_flow("flow.yml", inputs={"api_url": "http://127.0.0.1:8000"})
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from plait.config import Settings
+from plait.errors import PlaitError
+from plait.executor.events import ExecutionListener
+from plait.executor.runner import ExecutionRun, prepare_execution
+from plait.expressions import ExpressionEngine
+from plait.flows import Flow, check_flow
+from plait.plugins import Registry, build_registry
+from plait.state.model import Execution
+from plait.state.repository import ExecutionRepository
+from plait.storage.internal import InternalStorage
+
+
+@dataclass
+class Engine:
+    """Everything needed to validate and run flows against one ``PLAIT_HOME``."""
+
+    settings: Settings
+    registry: Registry
+    expressions: ExpressionEngine
+    repository: ExecutionRepository
+    storage: InternalStorage
+    _threads: list[threading.Thread] = field(default_factory=list)
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        home: Path | str | None = None,
+        load_plugins: Sequence[str] | None = None,
+        extra_plugins: Sequence[ModuleType] = (),
+        registry: Registry | None = None,
+    ) -> Engine:
+        """An engine on ``home`` (default ``PLAIT_HOME``) with the installed plugins (or those
+        named in ``load_plugins``) plus ``extra_plugins`` modules, or a ready ``registry``."""
+        settings = Settings.from_env(home)
+        registry = registry or build_registry(load_plugins, extra=extra_plugins)
+        repository_factory = _pick(registry.repositories, settings.repository, "repository")
+        storage_factory = _pick(registry.storage_backends, settings.storage, "storage backend")
+        return cls(
+            settings=settings,
+            registry=registry,
+            expressions=ExpressionEngine(registry.filters, registry.functions),
+            repository=repository_factory(settings.home, settings.repository_options),
+            storage=InternalStorage(storage_factory(settings.home, settings.storage_options)),
+        )
+
+    def load(self, source: str | Path, *, file: str | None = None) -> Flow:
+        """Parse and validate a flow (a path or YAML text); raises FlowValidationError."""
+        return check_flow(_as_path(source), self.registry, self.expressions, file=file)
+
+    def prepare(
+        self,
+        flow: Flow,
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        parent_id: str | None = None,
+        listener: ExecutionListener | None = None,
+    ) -> ExecutionRun:
+        return prepare_execution(
+            self, flow, dict(inputs or {}), parent_id=parent_id, listener=listener
+        )
+
+    def execute(self, run: ExecutionRun) -> ExecutionRun:
+        run.run()
+        return run
+
+    def run(
+        self,
+        source: str | Path | Flow,
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        listener: ExecutionListener | None = None,
+    ) -> Execution:
+        """Validate, then run a flow to its end and return the finished execution."""
+        flow = source if isinstance(source, Flow) else self.load(source)
+        return self.execute(self.prepare(flow, inputs, listener=listener)).execution
+
+    def track(self, thread: threading.Thread) -> None:
+        """Remember a background child execution so ``close`` waits for it."""
+        self._threads.append(thread)
+
+    def close(self) -> None:
+        for thread in self._threads:
+            thread.join()
+        self.repository.close()
+
+
+def _as_path(source: str | Path) -> str | Path:
+    """A string naming an existing file is a path; any other string is YAML text."""
+    if isinstance(source, str) and "\n" not in source and Path(source).is_file():
+        return Path(source)
+    return source
+
+
+def _pick(factories: Mapping[str, Any], name: str, what: str) -> Any:
+    try:
+        return factories[name]
+    except KeyError:
+        known = ", ".join(sorted(factories)) or "none"
+        raise PlaitError(f"unknown {what} '{name}' (available: {known})") from None
+
+
+def run_flow(
+    source: str | Path,
+    inputs: Mapping[str, Any] | None = None,
+    *,
+    home: Path | str | None = None,
+) -> Execution:
+    """Run a flow file or YAML text on ``home`` (default ``PLAIT_HOME``); return the execution."""
+    engine = Engine.create(home=home)
+    try:
+        return engine.run(source, inputs)
+    finally:
+        engine.close()

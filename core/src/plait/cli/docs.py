@@ -1,0 +1,44 @@
+"""``plait docs``: the reference docs, generated from what the installed plugins declare."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from plait.cli.main import user_errors
+
+
+@click.command()
+@click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("docs/reference"),
+    show_default=True,
+    help="Folder to write into. Its tasks/ folder is the command's own: pages of task types "
+    "no longer installed are removed.",
+)
+@click.option(
+    "--plugin",
+    "distribution",
+    metavar="DISTRIBUTION",
+    help="Document only this distribution's task types, filters and functions (a plugin author "
+    "documenting their plugin), e.g. plait-http.",
+)
+@user_errors
+def docs(output_dir: Path, distribution: str | None) -> None:
+    """Write the reference docs: a page per task type (properties, outputs, examples), the
+    expression language, storage URIs and the command line."""
+    from plait.plugins import build_registry
+    from plait.schema.files import write_tree
+    from plait.schema.reference import TASKS_FOLDER, reference_files
+
+    root = click.get_current_context().find_root().command
+    assert isinstance(root, click.Group)
+    files = reference_files(build_registry(), root, distribution)
+    written = write_tree(output_dir, files, owned=(TASKS_FOLDER,))
+    click.echo(f"wrote {len(written)} files under {output_dir}", err=True)
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(docs)

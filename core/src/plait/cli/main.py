@@ -1,0 +1,79 @@
+"""Entry point of the ``plait`` command. Exit codes are a contract relied upon by tooling:
+0 success (or WARNING), 1 failed run or failed command, 2 invalid flow or inputs (nothing ran)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from plait.cli.output import EXIT_FAILED, EXIT_INVALID, fail
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def user_errors(fn: F) -> F:
+    """Turn plait's user-facing errors into a message and an exit code, never a traceback."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from plait.errors import FlowValidationError, PlaitError
+
+        try:
+            return fn(*args, **kwargs)
+        except FlowValidationError as exc:
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            count = len(exc.problems)
+            click.echo(f"invalid: {count} problem{'s' if count != 1 else ''}", err=True)
+            sys.exit(EXIT_INVALID)
+        except PlaitError as exc:
+            fail(str(exc), EXIT_FAILED)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="plait", prog_name="plait")
+def cli() -> None:
+    """plait: run Kestra-style YAML flows, inspect their outputs and files.
+
+    State and files live under PLAIT_HOME (default ~/.plait). Plugins are the installed
+    distributions with an entry point in the `plait` group; PLAIT_LOAD_PLUGINS (a comma list of
+    distribution names) restricts which load.
+    """
+
+
+def _register_commands() -> None:
+    from plait.cli import docs, flows, inspect, plugins, run, schema, storage
+
+    for module in (run, flows, inspect, storage, plugins, schema, docs):
+        module.register(cli)
+
+
+def main() -> None:
+    _register_commands()
+    _register_plugin_commands()
+    cli(prog_name="plait")
+
+
+def _register_plugin_commands() -> None:
+    """Let plugins add commands (``register_commands`` hook). A broken plugin is reported by
+    ``plait plugins list``, not here, so that every command keeps working."""
+    if len(sys.argv) > 1 and sys.argv[1] in cli.commands:
+        return  # a built-in command: skip loading every plugin for the cold start's sake
+    from plait.errors import PlaitError
+    from plait.plugins import build_registry
+
+    try:
+        registry = build_registry()
+    except PlaitError as exc:
+        click.echo(f"warning: {exc}", err=True)
+        return
+    registry.pm.hook.register_commands(cli=cli)
+
+
+__all__ = ["EXIT_FAILED", "cli", "main", "user_errors"]

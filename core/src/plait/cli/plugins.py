@@ -1,0 +1,58 @@
+"""``plait plugins list``: what this installation can run."""
+
+from __future__ import annotations
+
+import click
+
+from plait.cli.main import user_errors
+from plait.cli.output import print_json, table
+
+
+@click.group()
+def plugins() -> None:
+    """Inspect installed plugins."""
+
+
+@plugins.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@user_errors
+def list_plugins(as_json: bool) -> None:
+    """Loaded plugins: distribution, version, task types and their aliases."""
+    from plait.plugins import build_registry
+
+    registry = build_registry()
+    entries = [
+        {
+            "name": info.name,
+            "distribution": info.distribution,
+            "version": info.version,
+            "taskTypes": [
+                {"type": type_id, "aliases": list(aliases)}
+                for type_id, aliases in sorted(info.task_types.items())
+            ],
+        }
+        for info in registry.plugins
+    ]
+    if as_json:
+        print_json({"plugins": entries, "notLoaded": registry.skipped})
+        return
+    rows = []
+    for entry in entries:
+        types = entry["taskTypes"] or [{"type": "-", "aliases": []}]
+        for i, task_type in enumerate(types):
+            first = i == 0
+            rows.append(
+                (
+                    entry["distribution"] if first else "",
+                    entry["version"] if first else "",
+                    task_type["type"],
+                    ", ".join(task_type["aliases"]),
+                )
+            )
+    click.echo(table(["DISTRIBUTION", "VERSION", "TASK TYPE", "ALIASES"], rows, max_width=90))
+    for reason in registry.skipped:
+        click.echo(f"not loaded: {reason}", err=True)
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(plugins)

@@ -1,0 +1,156 @@
+"""The run context handed to tasks, and the services expressions use during an execution."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from plait_sdk.context import SubflowRun
+
+from plait.errors import ExpressionError, StorageError
+from plait.executor.masking import SecretMasker
+from plait.state.model import LogEntry
+from plait.storage.internal import TaskRunStorage
+
+if TYPE_CHECKING:
+    from plait.executor.runner import ExecutionRun
+
+
+class TaskRunLogger:
+    """Masks secrets, then records the line and passes it to the listener."""
+
+    def __init__(self, run: ExecutionRun, task_id: str, taskrun_id: str) -> None:
+        self._run = run
+        self._task_id = task_id
+        self._taskrun_id = taskrun_id
+
+    def _emit(self, level: str, message: str) -> None:
+        self._run.record_log(level, message, self._task_id, self._taskrun_id)
+
+    def debug(self, message: str) -> None:
+        self._emit("DEBUG", message)
+
+    def info(self, message: str) -> None:
+        self._emit("INFO", message)
+
+    def warning(self, message: str) -> None:
+        self._emit("WARN", message)
+
+    def error(self, message: str) -> None:
+        self._emit("ERROR", message)
+
+
+class ExecutionServices:
+    """What context-aware expression filters and functions may use (plait_sdk.ExpressionServices).
+
+    Reads are limited to the current execution's files; secrets are registered for masking.
+    """
+
+    def __init__(
+        self,
+        run: ExecutionRun,
+        variables: Mapping[str, Any],
+        render: Callable[[str, Mapping[str, Any]], Any],
+    ) -> None:
+        self._run = run
+        self._variables = dict(variables)
+        self._render = render
+        self.execution_id: str | None = run.execution.id
+
+    def read(self, uri: str) -> str:
+        try:
+            with self._run.scoped_storage().open(uri) as stream:
+                return stream.read().decode("utf-8")
+        except StorageError as exc:
+            raise ExpressionError(f"read('{uri}'): {exc}") from None
+
+    def secret(self, name: str) -> str:
+        return self._run.secret(name)
+
+    def render(self, template: str) -> Any:
+        return self._render(template, self._variables)
+
+    def variables(self) -> dict[str, Any]:
+        return dict(self._variables)
+
+
+class TaskRunContext:
+    """One task run's view of the engine (implements plait_sdk.RunContext)."""
+
+    def __init__(self, run: ExecutionRun, task_id: str, taskrun_id: str) -> None:
+        execution = run.execution
+        self._run = run
+        self.execution_id = execution.id
+        self.namespace = execution.namespace
+        self.flow_id = execution.flow_id
+        self.task_id = task_id
+        self.taskrun_id = taskrun_id
+        self.log = TaskRunLogger(run, task_id, taskrun_id)
+        self.storage: TaskRunStorage = run.engine.storage.for_task_run(
+            namespace=execution.namespace,
+            flow_id=execution.flow_id,
+            execution_id=execution.id,
+            task_id=task_id,
+            taskrun_id=taskrun_id,
+        )
+        self.variables: dict[str, Any] = {}
+        self.warnings: list[str] = []
+        self._working_dir: Path | None = None
+        self._cancel = threading.Event()
+
+    @property
+    def masker(self) -> SecretMasker:
+        return self._run.masker
+
+    def render(self, value: Any, variables: Mapping[str, Any] | None = None) -> Any:
+        merged = {**self.variables, **(variables or {})}
+        return self._run.render(value, merged, task_id=self.task_id)
+
+    def working_dir(self) -> Path:
+        if self._working_dir is None:
+            path = self._run.engine.settings.home / "work" / self.execution_id / self.taskrun_id
+            path.mkdir(parents=True, exist_ok=True)
+            self._working_dir = path
+        return self._working_dir
+
+    def flag_warning(self, reason: str) -> None:
+        self.warnings.append(reason)
+
+    def mask(self, text: str) -> str:
+        return self._run.masker.mask(text)
+
+    def run_subflow(
+        self, namespace: str, flow_id: str, inputs: Mapping[str, Any], *, wait: bool
+    ) -> SubflowRun:
+        return self._run.run_subflow(namespace, flow_id, inputs, wait=wait)
+
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def cleanup(self) -> None:
+        if self._working_dir is not None:
+            shutil.rmtree(self._working_dir, ignore_errors=True)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def log_entry(
+    execution_id: str, level: str, message: str, task_id: str | None, taskrun_id: str | None
+) -> LogEntry:
+    return LogEntry(
+        execution_id=execution_id,
+        task_id=task_id,
+        taskrun_id=taskrun_id,
+        level=level,
+        message=message,
+        timestamp=now(),
+    )

@@ -1,0 +1,337 @@
+"""The executor: runs a validated flow's tasks in order and records everything as it goes.
+
+Every state change is saved in its own transaction, so a crash leaves a readable execution that
+shows how far it got.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import traceback
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from plait_sdk import SubflowRun, TaskFailure
+from plait_sdk.task import Task
+
+from plait.errors import ExpressionError, PlaitError
+from plait.executor.context import ExecutionServices, TaskRunContext, log_entry
+from plait.executor.events import ExecutionListener, NoListener
+from plait.executor.masking import SecretMasker
+from plait.executor.properties import render_properties, validate_properties
+from plait.flows import Flow, TaskDef, parse_flow, resolve_inputs, with_plugin_defaults
+from plait.flows.durations import parse_duration
+from plait.state.model import Execution, State, TaskRun
+from plait.storage import uris
+from plait.storage.internal import TaskRunStorage
+
+if TYPE_CHECKING:
+    from plait.api import Engine
+
+
+def new_taskrun_id() -> str:
+    return uuid.uuid4().hex[:22]
+
+
+class ExecutionRun:
+    """One execution in progress: its state, variables, secrets and listener."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        flow: Flow,
+        execution: Execution,
+        listener: ExecutionListener,
+    ) -> None:
+        self.engine = engine
+        self.flow = flow
+        self.execution = execution
+        self.listener = listener
+        self.masker = SecretMasker()
+        self.outputs: dict[str, Any] = {}
+        self.inputs: dict[str, Any] = {}
+        self._children: list[threading.Thread] = []
+
+    @classmethod
+    def inspect(cls, engine: Engine, execution: Execution) -> ExecutionRun:
+        """A finished execution's expression context, for evaluating expressions after the fact
+        (secrets stay masked: only the masked values were stored)."""
+        stored = engine.repository.get_flow(
+            execution.namespace, execution.flow_id, execution.flow_revision
+        )
+        flow = parse_flow(stored.source, file=f"{execution.namespace}.{execution.flow_id}")
+        view = cls(engine, flow, execution, NoListener())
+        view.inputs = dict(execution.inputs)
+        view.outputs = {run.task_id: run.outputs for run in execution.task_runs if run.outputs}
+        return view
+
+    def task_variables(self, task_id: str) -> dict[str, Any]:
+        """Variables as task ``task_id`` saw them: base variables plus ``task``/``taskrun``."""
+        variables = self.base_variables()
+        run = self.execution.task_run(task_id)
+        task = next((t for t in self.flow.tasks if t.id == task_id), None)
+        if task is not None:
+            variables["task"] = {"id": task.id, "type": task.type}
+        if run is not None:
+            variables["taskrun"] = {"id": run.id, "startDate": run.started, "attemptsCount": 1}
+        return variables
+
+    # -- services used by contexts -------------------------------------------------------
+    def record_log(
+        self, level: str, message: str, task_id: str | None, taskrun_id: str | None
+    ) -> None:
+        entry = log_entry(self.execution.id, level, self.masker.mask(message), task_id, taskrun_id)
+        self.engine.repository.append_logs([entry])
+        self.listener.log(entry)
+
+    def secret(self, name: str) -> str:
+        for provider in self.engine.registry.secret_providers.values():
+            value = provider(name)
+            if value is not None:
+                self.masker.add(value)
+                return value
+        raise ExpressionError(f"secret '{name}' is not defined by any secret provider")
+
+    def scoped_storage(self) -> TaskRunStorage:
+        """Storage limited to this execution, for expression reads."""
+        return self.engine.storage.for_task_run(
+            namespace=self.execution.namespace,
+            flow_id=self.execution.flow_id,
+            execution_id=self.execution.id,
+            task_id="_expressions",
+            taskrun_id="_",
+        )
+
+    def base_variables(self) -> dict[str, Any]:
+        execution = self.execution
+        return {
+            "flow": {
+                "id": execution.flow_id,
+                "namespace": execution.namespace,
+                "revision": execution.flow_revision,
+            },
+            "execution": {
+                "id": execution.id,
+                "startDate": execution.created,
+                "originalId": execution.id,
+            },
+            "inputs": self.inputs,
+            "vars": self.flow.variables,
+            "labels": execution.labels,
+            "outputs": self.outputs,
+        }
+
+    def _services(self, variables: Mapping[str, Any], task_id: str | None) -> ExecutionServices:
+        engine = self.engine.expressions
+
+        def render_template(template: str, names: Mapping[str, Any]) -> Any:
+            return engine.render_value(template, names, services=services, task_id=task_id)
+
+        services = ExecutionServices(self, variables, render_template)
+        return services
+
+    def render(self, value: Any, variables: Mapping[str, Any], *, task_id: str | None) -> Any:
+        services = self._services(variables, task_id)
+        return self.engine.expressions.render_value(
+            value, variables, services=services, task_id=task_id
+        )
+
+    def evaluate(
+        self, expression: str, variables: Mapping[str, Any], *, task_id: str | None
+    ) -> Any:
+        """Evaluate a template or bare expression (``plait eval``)."""
+        services = self._services(variables, task_id)
+        return self.engine.expressions.evaluate(
+            expression, variables, services=services, task_id=task_id
+        )
+
+    def run_subflow(
+        self, namespace: str, flow_id: str, inputs: Mapping[str, Any], *, wait: bool
+    ) -> SubflowRun:
+        stored = self.engine.repository.get_flow(namespace, flow_id)
+        flow = parse_flow(stored.source, file=f"{namespace}.{flow_id}@{stored.revision}")
+        child = self.engine.prepare(flow, dict(inputs), parent_id=self.execution.id)
+        if wait:
+            done = self.engine.execute(child)
+            return SubflowRun(done.execution.id, str(done.execution.state), done.outputs_document())
+        thread = threading.Thread(target=self.engine.execute, args=(child,), daemon=True)
+        thread.start()
+        self.engine.track(thread)
+        return SubflowRun(child.execution.id, str(State.CREATED), {})
+
+    # -- the run itself -------------------------------------------------------------------
+    def save(self) -> None:
+        self.engine.repository.save(self.execution)
+
+    def run(self) -> Execution:
+        execution = self.execution
+        execution.transition(State.RUNNING)
+        self.save()
+        failed = warned = False
+        for task in self.flow.tasks:
+            if task.disabled:
+                continue
+            state = self._run_task(task)
+            if state is State.WARNING:
+                warned = True
+            elif state.is_failed:
+                if task.allow_failure:
+                    warned = True
+                    continue
+                failed = True
+                break
+        if not failed:
+            failed = not self._render_flow_outputs()
+        execution.transition(State.FAILED if failed else State.WARNING if warned else State.SUCCESS)
+        self.save()
+        self._cleanup_working_root()
+        return execution
+
+    def outputs_document(self) -> dict[str, Any]:
+        return dict(self.execution.outputs or {})
+
+    def _render_flow_outputs(self) -> bool:
+        if not self.flow.outputs:
+            return True
+        variables = self.base_variables()
+        values: dict[str, Any] = {}
+        try:
+            for out in self.flow.outputs:
+                values[out.id] = self.render(out.value, variables, task_id=None)
+        except PlaitError as exc:
+            self.record_log("ERROR", f"flow output failed: {exc}", None, None)
+            return False
+        self.execution.outputs = self.masker.mask_value(_json_safe(values))
+        return True
+
+    def _run_task(self, task: TaskDef) -> State:
+        execution = self.execution
+        run = TaskRun(id=new_taskrun_id(), task_id=task.id, state=State.CREATED)
+        execution.task_runs.append(run)
+        run.transition(State.RUNNING)
+        self.save()
+        self.listener.task_started(execution, run)
+        ctx = TaskRunContext(self, task.id, run.id)
+        try:
+            outputs = self._call_task(task, run, ctx)
+        except TaskFailure as exc:
+            self._fail(run, ctx.mask(str(exc)))
+        except PlaitError as exc:
+            self._fail(run, ctx.mask(str(exc)))
+        except Exception as exc:  # a bug in a task type: keep the traceback in the logs
+            self.record_log("DEBUG", ctx.mask(traceback.format_exc()), task.id, run.id)
+            self._fail(run, ctx.mask(f"{type(exc).__name__}: {exc}"))
+        else:
+            run.outputs = self.masker.mask_value(outputs)
+            self.outputs[task.id] = outputs
+            for reason in ctx.warnings:
+                self.record_log("WARN", reason, task.id, run.id)
+            run.transition(State.WARNING if ctx.warnings else State.SUCCESS)
+        finally:
+            ctx.cleanup()
+        self.save()
+        self.listener.task_ended(execution, run)
+        return run.state
+
+    def _fail(self, run: TaskRun, message: str) -> None:
+        run.error = message
+        self.record_log("ERROR", message, run.task_id, run.id)
+        run.transition(State.FAILED)
+
+    def _call_task(self, task: TaskDef, run: TaskRun, ctx: TaskRunContext) -> dict[str, Any]:
+        cls = self.engine.registry.find_task_type(task.type)
+        if cls is None:  # validated before the run; a plugin may have vanished since
+            raise TaskFailure(self.engine.registry.unknown_task_type_message(task.type))
+        instance: Task[Any, Any] = cls()
+        task = with_plugin_defaults(task, cls.type, self.flow.plugin_defaults, aliases=cls.aliases)
+        raw = task.properties
+        variables = self.task_variables(task.id)
+        ctx.variables = variables
+        variables.update(instance.variables(raw, ctx))
+        ctx.variables = variables
+        rendered = render_properties(
+            cls.Properties, raw, lambda value: self.render(value, variables, task_id=task.id)
+        )
+        props = validate_properties(cls.Properties, rendered)
+        result = self._call_with_timeout(task, instance, props, ctx)
+        if not isinstance(result, cls.Outputs):
+            raise TaskFailure(
+                f"task type {cls.type} returned {type(result).__name__}, "
+                f"expected {cls.Outputs.__name__}"
+            )
+        return result.model_dump(mode="json", by_alias=True)
+
+    def _call_with_timeout(
+        self, task: TaskDef, instance: Task[Any, Any], props: Any, ctx: TaskRunContext
+    ) -> Any:
+        if not task.timeout:
+            return instance.run(props, ctx)
+        duration = parse_duration(task.timeout)
+        if duration is None:  # validated before the run
+            raise TaskFailure(f"invalid timeout '{task.timeout}': expected ISO-8601 like PT5M")
+        seconds = duration.total_seconds()
+        box: dict[str, Any] = {}
+
+        def target() -> None:
+            try:
+                box["result"] = instance.run(props, ctx)
+            except BaseException as exc:
+                box["error"] = exc
+
+        worker = threading.Thread(target=target, name=f"task-{task.id}", daemon=True)
+        worker.start()
+        worker.join(seconds)
+        if worker.is_alive():
+            ctx.cancel()
+            worker.join(5)
+            raise TaskFailure(f"task '{task.id}' timed out after {task.timeout}")
+        if "error" in box:
+            raise box["error"]
+        return box["result"]
+
+    def _cleanup_working_root(self) -> None:
+        root = self.engine.settings.home / "work" / self.execution.id
+        with contextlib.suppress(OSError):  # not empty: a task left files (kept for debugging)
+            root.rmdir()
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def prepare_execution(
+    engine: Engine,
+    flow: Flow,
+    inputs: Mapping[str, Any],
+    *,
+    parent_id: str | None,
+    listener: ExecutionListener | None = None,
+) -> ExecutionRun:
+    """Resolve inputs and create the execution; raises FlowValidationError before anything runs."""
+    revision = engine.repository.save_flow(flow.namespace, flow.id, flow.source)
+    execution = Execution.new(
+        flow.namespace, flow.id, revision, {}, dict(flow.labels), parent_id=parent_id
+    )
+    run = ExecutionRun(engine, flow, execution, listener or NoListener())
+
+    def store_file(input_id: str, path: Any) -> str:
+        key = uris.input_key(flow.namespace, flow.id, execution.id, input_id, path.name)
+        return engine.storage.put_path(key, path)
+
+    resolved = resolve_inputs(flow, inputs, store_file=store_file)
+    secret_ids = {i.id for i in flow.inputs if i.type.upper() == "SECRET"}
+    for input_id in secret_ids:
+        if isinstance(resolved.get(input_id), str):
+            run.masker.add(resolved[input_id])
+    run.inputs = resolved
+    execution.inputs = run.masker.mask_value(_json_safe(resolved))
+    return run

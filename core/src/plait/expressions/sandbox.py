@@ -1,0 +1,153 @@
+"""The Jinja environment expressions run in: sandboxed, strict about undefined names, and
+resolving ``a.b`` the way Pebble does.
+
+Templates come from flow files, so they must neither reach Python internals
+(``''.__class__.__mro__``), nor mutate the outputs they read (``outputs.api.clear()``), nor
+exhaust memory with one multiplication.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NoReturn
+
+from jinja2 import nodes
+from jinja2.exceptions import SecurityError, UndefinedError
+from jinja2.runtime import ChainableUndefined, Context, StrictUndefined, Undefined
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from plait.expressions.pebble import HAS_VALUE_TEST, TEXT_FILTER, PebbleParser
+from plait.expressions.text import to_text
+
+MAX_REPEAT_SIZE = 10_000_000
+"""Largest string or list ``*`` may build."""
+MAX_EXPONENT = 10_000
+"""Largest exponent ``**`` accepts on integers."""
+
+
+class MissingValue(UndefinedError):
+    """A name or key an expression used does not exist; ``name`` is the first one missing."""
+
+    def __init__(self, name: object) -> None:
+        self.name = name
+        super().__init__(f"`{name}` is undefined")
+
+
+class PebbleUndefined(ChainableUndefined):
+    """What a missing name evaluates to.
+
+    It chains (``outputs.nope.body`` stays undefined and remembers ``nope``), so that ``??``,
+    ``default`` and ``is defined`` can test it, and fails as soon as it is used otherwise
+    (printed, compared, iterated, passed to a filter), as Pebble does in strict mode.
+    """
+
+    __slots__ = ()
+
+    @property
+    def is_unsafe(self) -> bool:
+        """Stands for a refused attribute rather than a missing one."""
+        return self._undefined_exception is SecurityError
+
+    def _fail_with_undefined_error(self, *args: Any, **kwargs: Any) -> NoReturn:
+        if self.is_unsafe or self._undefined_name is None:
+            raise self._undefined_exception(self._undefined_message)
+        raise MissingValue(self._undefined_name)
+
+
+# Undefined and StrictUndefined bind their failing operators to the base class's method; bind
+# them to the override above, except the two that ChainableUndefined makes chain.
+for _cls in (Undefined, StrictUndefined):
+    for _name, _value in list(vars(_cls).items()):
+        if _value is Undefined._fail_with_undefined_error and _name not in vars(ChainableUndefined):
+            setattr(PebbleUndefined, _name, PebbleUndefined._fail_with_undefined_error)
+
+
+def _print(value: Any) -> str:
+    if isinstance(value, Undefined):
+        value._fail_with_undefined_error()
+    return to_text(value)
+
+
+def _has_value(value: Any) -> bool:
+    return value is not None and not isinstance(value, Undefined)
+
+
+def _null_test(value: Any) -> bool:
+    return value is None
+
+
+def _empty_test(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    try:
+        return len(value) == 0
+    except TypeError:
+        return False
+
+
+class PebbleEnvironment(ImmutableSandboxedEnvironment):
+    """A sandbox that reads Pebble: see :mod:`plait.expressions.pebble` for the grammar."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def __init__(self) -> None:
+        super().__init__(
+            autoescape=False,
+            keep_trailing_newline=True,
+            undefined=PebbleUndefined,
+            finalize=_print,
+        )
+        self.filters[TEXT_FILTER] = _print
+        self.tests[HAS_VALUE_TEST] = _has_value
+        self.tests["null"] = _null_test
+        self.tests["empty"] = _empty_test
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        # Jinja's only hook for a parser subclass; the parser's methods themselves are public.
+        return PebbleParser(self, source, name, filename).parse()
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """``a.b`` reads key ``b`` of a map first (Pebble); names starting with ``_`` are
+        private members and never reachable."""
+        if isinstance(obj, Undefined):
+            return obj  # keep reporting the first name that was missing or refused
+        if attribute.startswith("_"):
+            return self.unsafe_undefined(obj, attribute)
+        if isinstance(obj, Mapping):
+            try:
+                return obj[attribute]
+            except (KeyError, TypeError):
+                pass
+        return super().getattr(obj, attribute)
+
+    def unsafe_undefined(self, obj: Any, attribute: str) -> Undefined:
+        return self.undefined(
+            f"access to attribute `{attribute}` of a {type(obj).__name__} is not allowed",
+            obj=obj,
+            name=attribute,
+            exc=SecurityError,
+        )
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            _check_repeat(left, right)
+            _check_repeat(right, left)
+        elif (
+            isinstance(left, int)
+            and isinstance(right, int)
+            and abs(left) > 1
+            and abs(right) > MAX_EXPONENT
+        ):
+            raise SecurityError(f"exponent {right} is larger than the {MAX_EXPONENT} allowed")
+        return super().call_binop(context, operator, left, right)
+
+
+def _check_repeat(sequence: Any, times: Any) -> None:
+    if isinstance(sequence, str | list | tuple) and isinstance(times, int):
+        size = len(sequence) * times
+        if size > MAX_REPEAT_SIZE:
+            raise SecurityError(
+                f"`*` would build {size} items, more than the {MAX_REPEAT_SIZE} allowed"
+            )

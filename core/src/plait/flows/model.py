@@ -1,0 +1,122 @@
+"""A flow as the engine sees it: plain dataclasses built by :mod:`plait.flows.loader`.
+
+Every definition keeps where it was written, so any later check (validation, input resolution,
+the executor) can name the file, line and column at fault.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from plait.flows.durations import parse_duration
+from plait.flows.yaml_positions import PathKey, SourceMap
+
+COMMON_TASK_KEYS = frozenset(
+    {"id", "type", "description", "timeout", "retry", "disabled", "allowFailure", "logLevel"}
+)
+"""Keys every task accepts; all the others are the task type's properties."""
+
+COMMON_TASK_FIELDS = {
+    "description": "description",
+    "timeout": "timeout",
+    "retry": "retry",
+    "disabled": "disabled",
+    "allowFailure": "allow_failure",
+    "logLevel": "log_level",
+}
+"""Common keys a plugin default may set -> the :class:`TaskDef` field holding them."""
+
+
+@dataclass
+class InputDef:
+    id: str
+    type: str
+    description: str | None = None
+    required: bool = True
+    defaults: Any = None
+    values: list[str] | None = None
+    """Allowed values of a SELECT input."""
+    item_type: str | None = None
+    """Type of the items of an ARRAY input (``itemType``)."""
+    validator: str | None = None
+    """Regular expression a STRING input must match whole."""
+    min: int | float | None = None
+    max: int | float | None = None
+    line: int | None = None
+    column: int | None = None
+
+
+@dataclass
+class TaskDef:
+    id: str
+    type: str
+    """The type as written (a canonical id or an alias)."""
+    properties: dict[str, Any]
+    """Every key except the common ones, as written (expressions unrendered)."""
+    description: str | None = None
+    timeout: str | None = None
+    """ISO-8601 duration such as ``PT5M``."""
+    retry: dict[str, Any] | None = None
+    disabled: bool = False
+    allow_failure: bool = False
+    log_level: str | None = None
+    line: int = 0
+    column: int = 0
+    property_positions: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Every key written in the task (common ones too) -> (line, column) of the key."""
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+    """The task mapping as written, which plugin defaults are merged into."""
+    path: PathKey = ()
+    """Where the task sits in the flow document (``("tasks", 2)``), for the source map."""
+
+    @property
+    def timeout_delta(self) -> timedelta | None:
+        return parse_duration(self.timeout) if self.timeout else None
+
+
+@dataclass
+class FlowOutputDef:
+    id: str
+    type: str
+    value: Any
+    """Usually an expression such as ``{{ outputs.task.value }}``, rendered at the end."""
+    description: str | None = None
+    line: int | None = None
+    column: int | None = None
+    path: PathKey = ()
+
+
+@dataclass
+class PluginDefault:
+    type: str
+    """A prefix of the task types it applies to (a whole type id is a prefix too)."""
+    values: dict[str, Any]
+    forced: bool = False
+    """Forced values override the task's own; the others only fill what the task leaves out."""
+    line: int | None = None
+    column: int | None = None
+    path: PathKey = ()
+
+
+@dataclass
+class Flow:
+    id: str
+    namespace: str
+    tasks: list[TaskDef]
+    description: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    inputs: list[InputDef] = field(default_factory=list)
+    variables: dict[str, Any] = field(default_factory=dict)
+    outputs: list[FlowOutputDef] = field(default_factory=list)
+    plugin_defaults: list[PluginDefault] = field(default_factory=list)
+    source: str = ""
+    file: str = "<flow>"
+    source_map: SourceMap = field(default_factory=SourceMap, repr=False)
+
+    def task(self, task_id: str) -> TaskDef | None:
+        return next((t for t in self.tasks if t.id == task_id), None)
+
+    def input(self, input_id: str) -> InputDef | None:
+        return next((i for i in self.inputs if i.id == input_id), None)

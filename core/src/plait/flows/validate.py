@@ -1,0 +1,351 @@
+"""Checks that need the installed plugins: task types, their properties, and the static check of
+``outputs.X.Y`` references, all before anything runs.
+
+Properties are checked against each task type's ``Properties`` model once plugin defaults are
+applied. A dynamic property holding an expression is accepted whatever its declared type: it is
+validated again after rendering. Every problem points at the key or value at fault, or at the
+plugin default that supplied the value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from plait_sdk.schema import output_names
+from plait_sdk.task import DYNAMIC_KEY
+from pydantic import ValidationError
+from pydantic.fields import FieldInfo
+
+from plait.errors import ExpressionError, FlowValidationError, Problem
+from plait.flows.defaults import value_source, with_plugin_defaults
+from plait.flows.ids import did_you_mean, quoted_list
+from plait.flows.loader import describe, load_flow, sort_problems
+from plait.flows.model import COMMON_TASK_KEYS, Flow, PluginDefault, TaskDef
+from plait.flows.yaml_positions import PathKey
+
+if TYPE_CHECKING:
+    from plait.plugins import Registry, TaskType
+
+
+class OutputReferenceLike(Protocol):
+    task_id: str | None
+    output: str | None
+    expression: str
+    offset: int | None
+
+
+class ReferenceFinder(Protocol):
+    """What validation needs from the expression engine."""
+
+    def output_references(self, template: str) -> Iterable[OutputReferenceLike]: ...
+
+
+def has_expression(value: Any) -> bool:
+    """Whether a value holds an expression anywhere (in a string, a list or a map's values)."""
+    if isinstance(value, str):
+        return "{{" in value or "{%" in value
+    if isinstance(value, dict):
+        return any(has_expression(v) for v in value.values())
+    if isinstance(value, list):
+        return any(has_expression(v) for v in value)
+    return False
+
+
+def _strings(value: Any, path: PathKey = ()) -> Iterator[tuple[str, PathKey]]:
+    if isinstance(value, str):
+        yield value, path
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, (*path, index))
+
+
+@cache
+def _fields(task_cls: TaskType) -> dict[str, FieldInfo]:
+    """A task type's properties by the key a flow writes (alias or name)."""
+    fields: dict[str, FieldInfo] = {}
+    for name, info in task_cls.Properties.model_fields.items():
+        fields[info.alias or name] = info
+        fields.setdefault(name, info)
+    return fields
+
+
+def _is_dynamic(info: FieldInfo) -> bool:
+    extra = info.json_schema_extra
+    return isinstance(extra, dict) and bool(extra.get(DYNAMIC_KEY))
+
+
+def _walk(value: Any, loc: Sequence[Any]) -> tuple[PathKey, list[Any]]:
+    """Follow a pydantic error location into the written value, skipping the parts that name
+    union members rather than keys (``('message', 'str')``); returns the real path and every
+    value met on the way."""
+    path: PathKey = ()
+    chain = [value]
+    for part in loc:
+        current = chain[-1]
+        in_dict = isinstance(current, dict) and part in current
+        in_list = isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
+        if in_dict or in_list:
+            chain.append(current[part])
+            path = (*path, part)
+    return path, chain
+
+
+def _dotted(key: str, path: PathKey) -> str:
+    return key + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
+
+
+class _Validator:
+    def __init__(
+        self,
+        flow: Flow,
+        registry: Registry,
+        engine: ReferenceFinder,
+        global_defaults: Sequence[PluginDefault],
+    ) -> None:
+        self.flow = flow
+        self.registry = registry
+        self.engine = engine
+        self.global_defaults = global_defaults
+        self.problems: list[Problem] = []
+        self.classes: dict[str, TaskType | None] = {}
+
+    def problem(self, message: str, position: tuple[int, int] | None) -> None:
+        line, column = position or (None, None)
+        self.problems.append(Problem(message, self.flow.file, line, column))
+
+    def run(self) -> list[Problem]:
+        checked = [self._task(task) for task in self.flow.tasks]
+        self._check_default_values()
+        all_ids = [t.id for t in self.flow.tasks]
+        for index, (task, (effective, cls)) in enumerate(
+            zip(self.flow.tasks, checked, strict=True)
+        ):
+            self._check_task_references(task, cls, effective, all_ids[:index])
+        for output in self.flow.outputs:
+            for text, sub in _strings(output.value):
+                path = (*output.path, "value", *sub)
+                self._check_text(text, path, f"flow output '{output.id}'", all_ids, None)
+        return self.problems
+
+    # -- task types and properties ---------------------------------------------------------
+
+    def _task(self, task: TaskDef) -> tuple[TaskDef, TaskType | None]:
+        """The task with its plugin defaults applied, and its type (None when unknown)."""
+        cls = self.registry.find_task_type(task.type) if task.type else None
+        self.classes.setdefault(task.id, cls)
+        if task.type and cls is None:
+            self.problem(
+                f"task '{task.id}': {self.registry.unknown_task_type_message(task.type)}",
+                self.flow.source_map.value((*task.path, "type")),
+            )
+        effective = with_plugin_defaults(task, **self._defaults_of(cls, task))
+        if cls is not None:
+            self._check_properties(task, effective, cls)
+        return effective, cls
+
+    def _defaults_of(self, cls: TaskType | None, task: TaskDef) -> dict[str, Any]:
+        """What selects a task's plugin defaults: its types and the defaults in force."""
+        return {
+            "canonical_type": cls.type if cls else task.type,
+            "defaults": self.flow.plugin_defaults,
+            "aliases": cls.aliases if cls else (),
+            "global_defaults": self.global_defaults,
+        }
+
+    def _origin(
+        self, task: TaskDef, cls: TaskType | None, key: str
+    ) -> tuple[PathKey, PluginDefault | None]:
+        """Where the value of property ``key`` was written: in the task or a plugin default."""
+        source = value_source(key, task, **self._defaults_of(cls, task))
+        if source is None:
+            return (*task.path, key), None
+        return (*source.path, "values", key), source
+
+    def _type_label(self, task: TaskDef, cls: TaskType) -> str:
+        return task.type if task.type == cls.type else f"{task.type} ({cls.type})"
+
+    def _check_properties(self, task: TaskDef, effective: TaskDef, cls: TaskType) -> None:
+        fields = _fields(cls)
+        label = self._type_label(task, cls)
+        names = [info.alias or name for name, info in cls.Properties.model_fields.items()]
+        known: dict[str, Any] = {}
+        smap = self.flow.source_map
+        for key, value in effective.properties.items():
+            path, source = self._origin(task, cls, key)
+            if key not in fields:
+                if source is not None and self.registry.find_task_type(source.type):
+                    continue  # reported once, at the default (see _check_default_values)
+                self.problem(
+                    f"task '{task.id}': unknown property '{key}' for task type {label}"
+                    f"{did_you_mean(key, names)} (its properties: {', '.join(names)})",
+                    smap.key(path),
+                )
+                continue
+            known[key] = value
+            if not _is_dynamic(fields[key]) and has_expression(value):
+                self.problem(
+                    f"task '{task.id}': property '{key}' of task type {label} is not dynamic: "
+                    "expressions are not rendered there; write its value literally",
+                    smap.value(path),
+                )
+        try:
+            cls.Properties.model_validate(known)
+        except ValidationError as exc:
+            self._report_errors(task, cls, known, exc)
+
+    def _report_errors(
+        self,
+        task: TaskDef,
+        cls: TaskType,
+        known: dict[str, Any],
+        exc: ValidationError,
+    ) -> None:
+        label = self._type_label(task, cls)
+        grouped: dict[tuple[str, PathKey], tuple[list[str], Any]] = {}
+        task_at = (task.line, task.column)
+        for error in exc.errors(include_url=False):
+            loc = error["loc"]
+            if not loc:  # a model-level rule: meaningless while expressions are unrendered
+                if not has_expression(known):
+                    self.problem(f"task '{task.id}' ({label}): {error['msg']}", task_at)
+                continue
+            key = str(loc[0])
+            if error["type"] == "missing" and len(loc) == 1:
+                self.problem(
+                    f"task '{task.id}': missing required property '{key}' for task type {label}",
+                    task_at,
+                )
+                continue
+            sub, chain = _walk(known.get(key), loc[1:])
+            if has_expression(chain[-1]) or any(
+                isinstance(v, str) and has_expression(v) for v in chain
+            ):
+                continue  # rendered, then validated, at run time (or reported as not dynamic)
+            message = error["msg"][0].lower() + error["msg"][1:]
+            if error["type"] == "missing":
+                message = f"missing required '{loc[-1]}'"
+            messages, _ = grouped.setdefault((key, sub), ([], chain[-1]))
+            if message not in messages:
+                messages.append(message)
+        for (key, sub), (messages, value) in grouped.items():
+            self.problem(
+                f"task '{task.id}': property '{_dotted(key, sub)}' of task type {label}: "
+                f"{' or '.join(messages)}; got {describe(value)}",
+                self.flow.source_map.value((*self._origin(task, cls, key)[0], *sub)),
+            )
+
+    def _check_default_values(self) -> None:
+        """A default naming one task type exactly can be checked against its properties."""
+        for default in self.flow.plugin_defaults:
+            cls = self.registry.find_task_type(default.type)
+            if cls is None:
+                continue
+            fields = _fields(cls)
+            for key in default.values:
+                if key in COMMON_TASK_KEYS or key in fields:
+                    continue
+                self.problem(
+                    f"plugin default '{default.type}': unknown property '{key}' for task type "
+                    f"{cls.type}{did_you_mean(key, fields)}",
+                    self.flow.source_map.key((*default.path, "values", key)),
+                )
+
+    # -- static expression check -----------------------------------------------------------
+
+    def _check_task_references(
+        self, task: TaskDef, cls: TaskType | None, effective: TaskDef, earlier: list[str]
+    ) -> None:
+        fields = _fields(cls) if cls else {}
+        for key, value in effective.properties.items():
+            if cls is not None and (key not in fields or not _is_dynamic(fields[key])):
+                continue  # already reported: unknown or not dynamic
+            for text, sub in _strings(value):
+                path = (*self._origin(task, cls, key)[0], *sub)
+                self._check_text(text, path, f"task '{task.id}'", earlier, task.id)
+
+    def _check_text(
+        self, text: str, path: PathKey, owner: str, allowed: list[str], current: str | None
+    ) -> None:
+        """Check the ``outputs.X.Y`` references of one string against the tasks ``allowed``."""
+        if not has_expression(text):
+            return
+        smap = self.flow.source_map
+        try:
+            references = list(self.engine.output_references(text))
+        except ExpressionError as exc:
+            found = text.find(exc.expression) if exc.expression else -1
+            self.problem(f"{owner}: {exc}", smap.text(path, text, found if found >= 0 else 0))
+            return
+        for ref in references:
+            if ref.task_id is None:
+                continue
+            target = ref.task_id
+            where = f"{owner}: expression `{ref.expression}`"
+            position = smap.text(path, text, ref.offset)
+            rule = "a task can only use the outputs of tasks that run before it"
+            if target not in self.classes:
+                message = f"{where} references unknown task '{target}'"
+                message += did_you_mean(target, allowed) or f" (known: {quoted_list(allowed)})"
+            elif target == current:
+                message = f"{where} references the outputs of task '{target}' itself; {rule}"
+            elif target not in allowed:
+                message = (
+                    f"{where} references task '{target}', which runs after '{current}'; {rule} "
+                    f"({quoted_list(allowed)})"
+                )
+            else:
+                message = self._output_problem(where, target, ref.output)
+            if message:
+                self.problem(message, position)
+
+    def _output_problem(self, where: str, target: str, output: str | None) -> str | None:
+        cls = self.classes.get(target)
+        if cls is None or output is None:
+            return None
+        names = output_names(cls)
+        if output in names:
+            return None
+        task = self.flow.task(target)
+        label = self._type_label(task, cls) if task else cls.type
+        return (
+            f"{where}: task '{target}' ({label}) has no output '{output}'"
+            f"{did_you_mean(output, names)} (its outputs: {quoted_list(names)})"
+        )
+
+
+def validate_flow(
+    flow: Flow,
+    registry: Registry,
+    engine: ReferenceFinder,
+    *,
+    global_defaults: Sequence[PluginDefault] = (),
+) -> list[Problem]:
+    """Every problem that needs the installed plugins, in file order (empty: the flow can run)."""
+    return sort_problems(_Validator(flow, registry, engine, global_defaults).run())
+
+
+def check_flow(
+    source: str | Path,
+    registry: Registry,
+    engine: ReferenceFinder,
+    *,
+    file: str | None = None,
+    global_defaults: Sequence[PluginDefault] = (),
+) -> Flow:
+    """Read and validate a flow; raise FlowValidationError with every problem, structural or
+    not, at once. What ``plait run`` and ``plait validate`` call."""
+    flow, problems = load_flow(source, file=file)
+    if flow is not None:
+        problems = [
+            *problems,
+            *validate_flow(flow, registry, engine, global_defaults=global_defaults),
+        ]
+    if problems or flow is None:
+        raise FlowValidationError(sort_problems(problems))
+    return flow

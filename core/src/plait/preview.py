@@ -1,0 +1,90 @@
+"""Previews of stored files as the Outputs tab shows them: tables for row formats, text otherwise.
+
+Only the first rows are read, so previewing a multi-gigabyte file is instant.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from plait.cli.output import table
+from plait.errors import PlaitError
+
+ROW_SUFFIXES = {".jsonl", ".ndjson", ".ion", ".json"}
+
+
+def preview_file(uri: str, stream: BinaryIO, rows: int) -> str:
+    suffix = Path(uri).suffix.lower()
+    if suffix in ROW_SUFFIXES:
+        return _json_lines(stream, rows)
+    if suffix in (".csv", ".tsv"):
+        return _csv(stream, rows, "\t" if suffix == ".tsv" else ",")
+    if suffix == ".parquet":
+        return _parquet(stream, rows)
+    return _text(stream, rows)
+
+
+def _records_table(records: list[dict[str, Any]], more: bool) -> str:
+    headers: list[str] = []
+    for record in records:
+        headers.extend(k for k in record if k not in headers)
+    body = table(headers, [[r.get(h) for h in headers] for r in records]) if headers else "(empty)"
+    return body + ("\n…" if more else "")
+
+
+def _json_lines(stream: BinaryIO, rows: int) -> str:
+    text = io.TextIOWrapper(stream, encoding="utf-8")
+    head = list(itertools.islice(text, rows + 1))
+    records: list[dict[str, Any]] = []
+    for line in head[:rows]:
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError:
+            return "".join(head[:rows])  # not JSON lines after all: show it as text
+        records.append(value if isinstance(value, dict) else {"value": value})
+    return _records_table(records, len(head) > rows)
+
+
+def _csv(stream: BinaryIO, rows: int, delimiter: str) -> str:
+    reader = csv.reader(io.TextIOWrapper(stream, encoding="utf-8", newline=""), delimiter=delimiter)
+    header = next(reader, None)
+    if header is None:
+        return "(empty)"
+    body = list(itertools.islice(reader, rows + 1))
+    more = len(body) > rows
+    return table(header, body[:rows]) + ("\n…" if more else "")
+
+
+def _parquet(stream: BinaryIO, rows: int) -> str:
+    try:
+        import duckdb
+    except ImportError:
+        raise PlaitError(
+            "previewing Parquet needs the duckdb library (pip install plait-duckdb); "
+            "download the file with `plait storage get` instead"
+        ) from None
+    with tempfile.NamedTemporaryFile(suffix=".parquet") as local:
+        shutil.copyfileobj(stream, local)
+        local.flush()
+        relation = duckdb.sql(f"SELECT * FROM read_parquet('{local.name}') LIMIT {rows + 1}")
+        columns = relation.columns
+        fetched = relation.fetchall()
+    records = [dict(zip(columns, row, strict=True)) for row in fetched[:rows]]
+    return _records_table(records, len(fetched) > rows)
+
+
+def _text(stream: BinaryIO, rows: int) -> str:
+    head = stream.read(64 * 1024)
+    if b"\x00" in head:
+        return f"(binary file, {len(head)}+ bytes: download it with `plait storage get`)"
+    lines = head.decode("utf-8", errors="replace").splitlines()
+    return "\n".join(lines[:rows]) + ("\n…" if len(lines) > rows else "")

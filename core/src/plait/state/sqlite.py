@@ -1,0 +1,371 @@
+"""The built-in execution repository: one SQLite file under ``PLAIT_HOME``.
+
+Why it holds up with several ``plait run`` processes and with ``kill -9``:
+
+- WAL journal: readers never block the writer and a crash mid-write leaves only an uncommitted
+  WAL tail, which SQLite ignores on the next open. ``synchronous=NORMAL`` keeps every commit safe
+  against a killed process (only a power loss can lose the last commits, never corrupt the file).
+- Every write is one ``BEGIN IMMEDIATE`` transaction: the write lock is taken up front, so two
+  writers never deadlock on a read-to-write upgrade. The busy timeout waits for the lock, and the
+  few cases where SQLite answers "database is locked" without waiting are retried with backoff.
+- An execution is stored whole, as its JSON document, next to a few indexed columns for listing;
+  logs live in their own table so appending a line never rewrites the execution.
+- ``PRAGMA user_version`` records the schema version, so later releases can migrate in place.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any, TypeVar
+
+from plait.errors import NotFoundError, PlaitError
+from plait.state.model import (
+    Execution,
+    LogEntry,
+    StoredFlow,
+    format_datetime,
+    parse_datetime,
+    utcnow,
+)
+
+T = TypeVar("T")
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE executions (
+            id TEXT PRIMARY KEY,
+            namespace TEXT NOT NULL,
+            flow_id TEXT NOT NULL,
+            flow_revision INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            parent_id TEXT,
+            created TEXT NOT NULL,
+            ended TEXT,
+            document TEXT NOT NULL
+        )""",
+        "CREATE INDEX executions_by_created ON executions (created)",
+        "CREATE INDEX executions_by_flow ON executions (namespace, flow_id, created)",
+        "CREATE INDEX executions_by_parent ON executions (parent_id)",
+        """CREATE TABLE logs (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            execution_id TEXT NOT NULL,
+            task_id TEXT,
+            taskrun_id TEXT,
+            level TEXT NOT NULL,
+            message TEXT NOT NULL,
+            timestamp TEXT NOT NULL
+        )""",
+        "CREATE INDEX logs_by_execution ON logs (execution_id, seq)",
+        """CREATE TABLE flows (
+            namespace TEXT NOT NULL,
+            flow_id TEXT NOT NULL,
+            revision INTEGER NOT NULL,
+            source TEXT NOT NULL,
+            created TEXT NOT NULL,
+            PRIMARY KEY (namespace, flow_id, revision)
+        )""",
+    ),
+)
+"""Schema migrations; entry N brings ``user_version`` from N to N + 1. Only ever append."""
+
+SCHEMA_VERSION = len(MIGRATIONS)
+BUSY_TIMEOUT_SECONDS = 5.0
+"""How long SQLite itself waits for a lock before answering "database is locked"."""
+LOCK_WAIT_SECONDS = 120.0
+"""How long we keep retrying a locked database before giving up with a clear error."""
+AMBIGUOUS_SHOWN = 5
+_BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+_PROGRAMMING_ERRORS = (sqlite3.ProgrammingError, sqlite3.IntegrityError, sqlite3.InterfaceError)
+_MAX_CHAR = "\U0010ffff"
+
+_UPSERT = """
+INSERT INTO executions
+    (id, namespace, flow_id, flow_revision, state, parent_id, created, ended, document)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET
+    namespace = excluded.namespace,
+    flow_id = excluded.flow_id,
+    flow_revision = excluded.flow_revision,
+    state = excluded.state,
+    parent_id = excluded.parent_id,
+    created = excluded.created,
+    ended = excluded.ended,
+    document = excluded.document
+"""
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _BUSY_CODES
+    message = str(exc).lower()
+    return "locked" in message or "busy" in message
+
+
+class SqliteRepository:
+    """:class:`~plait.state.repository.ExecutionRepository` on one SQLite file.
+
+    One connection per repository object, shared by the threads of the process under a lock.
+    """
+
+    def __init__(self, path: Path, *, lock_wait: float = LOCK_WAIT_SECONDS) -> None:
+        self.path = Path(path)
+        self._lock_wait = lock_wait
+        self._lock = threading.RLock()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn: sqlite3.Connection | None = self._retry(
+            sqlite3.connect,
+            self.path,
+            timeout=BUSY_TIMEOUT_SECONDS,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        try:
+            self._retry(self._configure)
+            self._migrate()
+        except BaseException:
+            self.close()
+            raise
+
+    # -- connection plumbing -------------------------------------------------------------------
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise RuntimeError(f"the repository on {self.path} is closed")
+        return self._conn
+
+    def _retry(self, operation: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a SQLite call, retrying while the database is locked by another process."""
+        deadline = time.monotonic() + self._lock_wait
+        delay = 0.002
+        while True:
+            try:
+                return operation(*args, **kwargs)
+            except _PROGRAMMING_ERRORS:
+                raise
+            except sqlite3.DatabaseError as exc:
+                if not _is_busy(exc):
+                    raise self._failure(exc) from exc
+                if time.monotonic() >= deadline:
+                    raise PlaitError(
+                        f"state database {self.path} stayed locked for {self._lock_wait:.0f} s "
+                        "by another process; try again when it has finished"
+                    ) from exc
+            time.sleep(delay + random.uniform(0, delay))
+            delay = min(delay * 2, 0.25)
+
+    def _failure(self, exc: sqlite3.Error) -> PlaitError:
+        """What the user sees when the database itself fails (disk full, corrupt, unreadable)."""
+        return PlaitError(f"state database {self.path}: {exc}")
+
+    def _configure(self) -> None:
+        conn = self._connection()
+        conn.execute("PRAGMA journal_mode = WAL").fetchone()
+        conn.execute("PRAGMA synchronous = NORMAL")
+
+    def _migrate(self) -> None:
+        if self._user_version() == SCHEMA_VERSION:
+            return
+        with self._write() as conn:
+            current = self._user_version()  # again: another process may have migrated meanwhile
+            for statements in MIGRATIONS[current:]:
+                for statement in statements:
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _user_version(self) -> int:
+        (version,) = self._read_one("PRAGMA user_version", ())
+        if version > SCHEMA_VERSION:
+            raise PlaitError(
+                f"state database {self.path} has schema version {version}, but this plait "
+                f"only knows versions up to {SCHEMA_VERSION}: it was written by a newer plait; "
+                "upgrade plait or use another PLAIT_HOME"
+            )
+        return int(version)
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction holding the database's write lock from its first statement."""
+        with self._lock:
+            conn = self._connection()
+            self._retry(conn.execute, "BEGIN IMMEDIATE")
+            try:
+                yield conn
+                self._retry(conn.execute, "COMMIT")
+            except BaseException as exc:
+                if conn.in_transaction:
+                    with suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.DatabaseError) and not isinstance(
+                    exc, _PROGRAMMING_ERRORS
+                ):
+                    raise self._failure(exc) from exc
+                raise
+
+    def _read(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        with self._lock:
+            conn = self._connection()
+            return self._retry(lambda: conn.execute(sql, params).fetchall())
+
+    def _read_one(self, sql: str, params: Sequence[Any]) -> Any:
+        rows = self._read(sql, params)
+        return rows[0] if rows else None
+
+    # -- executions ----------------------------------------------------------------------------
+
+    def save(self, execution: Execution) -> None:
+        document = execution.to_json()
+        row = (
+            execution.id,
+            execution.namespace,
+            execution.flow_id,
+            execution.flow_revision,
+            str(execution.state),
+            execution.parent_id,
+            format_datetime(execution.created),
+            None if execution.ended is None else format_datetime(execution.ended),
+            document,
+        )
+        with self._write() as conn:
+            conn.execute(_UPSERT, row)
+
+    def get(self, execution_id: str) -> Execution:
+        if not execution_id:
+            raise NotFoundError("an execution id (or its first characters) is required")
+        rows = self._read(
+            "SELECT id, document FROM executions WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
+            (execution_id, execution_id + _MAX_CHAR, AMBIGUOUS_SHOWN + 1),
+        )
+        if not rows:
+            raise NotFoundError(
+                f"execution '{execution_id}' not found in {self.path}; "
+                "`plait executions list` shows the recent ones"
+            )
+        if rows[0][0] != execution_id and len(rows) > 1:
+            shown = ", ".join(row[0] for row in rows[:AMBIGUOUS_SHOWN])
+            more = " and more" if len(rows) > AMBIGUOUS_SHOWN else ""
+            raise NotFoundError(
+                f"execution id prefix '{execution_id}' is ambiguous: it matches {shown}{more}; "
+                "give more characters of the id"
+            )
+        return Execution.from_document(json.loads(rows[0][1]))
+
+    def list(
+        self, *, namespace: str | None = None, flow_id: str | None = None, limit: int = 50
+    ) -> list[Execution]:
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
+        clauses, params = [], []
+        if namespace is not None:
+            clauses.append("namespace = ?")
+            params.append(namespace)
+        if flow_id is not None:
+            clauses.append("flow_id = ?")
+            params.append(flow_id)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._read(
+            f"SELECT document FROM executions {where} ORDER BY created DESC, rowid DESC LIMIT ?",
+            [*params, limit],
+        )
+        return [Execution.from_document(json.loads(document)) for (document,) in rows]
+
+    # -- logs ----------------------------------------------------------------------------------
+
+    def append_logs(self, entries: Sequence[LogEntry]) -> None:
+        if not entries:
+            return
+        rows = [
+            (
+                e.execution_id,
+                e.task_id,
+                e.taskrun_id,
+                e.level,
+                e.message,
+                format_datetime(e.timestamp),
+            )
+            for e in entries
+        ]
+        with self._write() as conn:
+            conn.executemany(
+                "INSERT INTO logs (execution_id, task_id, taskrun_id, level, message, timestamp) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    def logs(self, execution_id: str, *, task_id: str | None = None) -> list[LogEntry]:
+        sql = (
+            "SELECT execution_id, task_id, taskrun_id, level, message, timestamp FROM logs "
+            "WHERE execution_id = ?"
+        )
+        params: list[Any] = [execution_id]
+        if task_id is not None:
+            sql += " AND task_id = ?"
+            params.append(task_id)
+        rows = self._read(sql + " ORDER BY seq", params)
+        return [
+            LogEntry(exec_id, task, taskrun, level, message, parse_datetime(stamp))
+            for exec_id, task, taskrun, level, message, stamp in rows
+        ]
+
+    # -- flows ---------------------------------------------------------------------------------
+
+    def save_flow(self, namespace: str, flow_id: str, source: str) -> int:
+        with self._write() as conn:
+            latest = conn.execute(
+                "SELECT revision, source FROM flows WHERE namespace = ? AND flow_id = ? "
+                "ORDER BY revision DESC LIMIT 1",
+                (namespace, flow_id),
+            ).fetchone()
+            if latest is not None and latest[1] == source:
+                return int(latest[0])
+            revision = 1 if latest is None else int(latest[0]) + 1
+            conn.execute(
+                "INSERT INTO flows (namespace, flow_id, revision, source, created) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (namespace, flow_id, revision, source, format_datetime(utcnow())),
+            )
+            return revision
+
+    def get_flow(self, namespace: str, flow_id: str, revision: int | None = None) -> StoredFlow:
+        sql = "SELECT revision, source, created FROM flows WHERE namespace = ? AND flow_id = ?"
+        params: list[Any] = [namespace, flow_id]
+        if revision is not None:
+            sql += " AND revision = ?"
+            params.append(revision)
+        row = self._read_one(sql + " ORDER BY revision DESC LIMIT 1", params)
+        if row is None:
+            raise NotFoundError(self._missing_flow(namespace, flow_id, revision))
+        return StoredFlow(namespace, flow_id, int(row[0]), row[1], parse_datetime(row[2]))
+
+    def _missing_flow(self, namespace: str, flow_id: str, revision: int | None) -> str:
+        latest = self._read_one(
+            "SELECT max(revision) FROM flows WHERE namespace = ? AND flow_id = ?",
+            (namespace, flow_id),
+        )[0]
+        if latest is None:
+            return (
+                f"flow '{namespace}.{flow_id}' not found: no revision of it is stored in "
+                f"{self.path} (a flow is stored when plait runs it)"
+            )
+        return f"flow '{namespace}.{flow_id}' has no revision {revision} (latest is {latest})"
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> SqliteRepository:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -1,0 +1,1 @@
+"""plait-duckdb: the DuckDB query task type for plait (`plait.duckdb.Query`)."""

@@ -1,0 +1,1 @@
+"""plait-http: the `plait.http.Request` and `plait.http.Download` task types, on httpx."""

@@ -1,0 +1,1 @@
+"""plait-python: task types for plait."""

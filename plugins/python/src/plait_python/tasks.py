@@ -1,0 +1,227 @@
+"""The task types: ``plait.python.Script`` and ``plait.python.Commands``.
+
+Both prepare a working directory, build one command line (``beforeCommands`` then the script or
+the commands) and hand it to a runner: a local process inside a cached virtual environment, or a
+Docker container. Output is logged live; the run's verdict comes from its exit status and,
+with ``warningOnStdErr``, from whether it wrote to stderr.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Generic, TypeVar
+
+from plait_sdk import Example, RunContext, Task, TaskFailure
+from plait_sdk.files import Workspace, host_environment
+
+from plait_python import examples
+from plait_python.collector import OutputCollector
+from plait_python.containers import (
+    LABEL_EXECUTION,
+    LABEL_TASK,
+    LABEL_TASKRUN,
+    connect,
+    default_owner,
+    ensure_image,
+    remove_orphans,
+    run_container,
+)
+from plait_python.process import Finished, run_process
+from plait_python.properties import (
+    CommandsProperties,
+    ExecOutputs,
+    ExecProperties,
+    ScriptProperties,
+)
+from plait_python.selection import (
+    CONTAINER_WORKDIR,
+    RunnerKind,
+    container_spec,
+    runner_kind,
+)
+from plait_python.shell import command_line, run_python_script
+from plait_python.streams import Watch
+from plait_python.venvs import VenvCache
+
+SCRIPT_FILE = "_plait_script.py"
+"""Name of the rendered script in the working directory (visible in tracebacks)."""
+HIDDEN_ENV_PREFIXES = ("SECRET_",)
+"""The engine's secrets (``SECRET_<NAME>``) are not handed to local processes."""
+
+P = TypeVar("P", bound=ExecProperties)
+
+
+class _ExecTask(Task[P, ExecOutputs], Generic[P]):
+    Outputs = ExecOutputs
+    what: ClassVar[str]
+    """How error messages name what ran: "the script", "the commands"."""
+
+    def variables(self, raw: Mapping[str, Any], ctx: RunContext) -> Mapping[str, Any]:
+        return Workspace(ctx.working_dir()).variables(_seen_root(runner_kind(raw)))
+
+    @abstractmethod
+    def main_commands(self, props: P, workspace: Workspace, seen_root: str) -> list[str]:
+        """The commands after ``beforeCommands``, with paths as the runner sees them."""
+
+    def run(self, props: P, ctx: RunContext) -> ExecOutputs:
+        kind = runner_kind(props.model_dump(exclude_none=True))
+        seen_root = _seen_root(kind) or str(ctx.working_dir())
+        workspace = Workspace.create(ctx)
+        workspace.write_input_files(ctx, props.inputFiles)
+        commands = self.main_commands(props, workspace, seen_root)
+        env = {
+            "PYTHONUNBUFFERED": "1",
+            **(props.env or {}),
+            **workspace.environment(seen_root),
+        }
+        collector = OutputCollector(ctx.log)
+        watch = Watch(cancelled=ctx.cancelled)
+        if kind is RunnerKind.DOCKER:
+            finished = _run_docker(props, ctx, workspace, commands, env, collector, watch)
+        else:
+            finished = _run_local(props, ctx, workspace, commands, env, collector, watch)
+        self._judge(finished, collector, props, ctx, kind)
+        return ExecOutputs(
+            exitCode=finished.exit_code,
+            vars=collector.vars,
+            outputFiles=workspace.collect_output_files(ctx, props.outputFiles),
+        )
+
+    def _judge(
+        self,
+        finished: Finished,
+        collector: OutputCollector,
+        props: P,
+        ctx: RunContext,
+        kind: RunnerKind,
+    ) -> None:
+        if finished.cancelled:
+            victim = "container" if kind is RunnerKind.DOCKER else "process group"
+            raise TaskFailure(f"{self.what} was stopped (timeout or kill): its {victim} was killed")
+        if finished.exit_code != 0:
+            message = f"{self.what} exited with code {finished.exit_code}"
+            if tail := collector.stderr_tail:
+                message += f"; last lines of stderr:\n{tail}"
+            raise TaskFailure(ctx.mask(message))
+        if collector.stderr_lines and props.warningOnStdErr:
+            ctx.flag_warning(
+                f"{self.what} wrote {collector.stderr_lines} line(s) to stderr "
+                "(set warningOnStdErr: false if that is expected)"
+            )
+
+
+def _seen_root(kind: RunnerKind) -> str | None:
+    """The working directory's path as the script sees it; None means the host path."""
+    return CONTAINER_WORKDIR if kind is RunnerKind.DOCKER else None
+
+
+def _run_local(
+    props: ExecProperties,
+    ctx: RunContext,
+    workspace: Workspace,
+    commands: Sequence[str],
+    env: Mapping[str, str],
+    collector: OutputCollector,
+    watch: Watch,
+) -> Finished:
+    before = props.beforeCommands or []
+    base = {
+        name: value
+        for name, value in host_environment().items()
+        if not name.startswith(HIDDEN_ENV_PREFIXES)
+    }
+    base.update(env)
+    with VenvCache().lease(before, ctx.log, ctx.cancelled) as lease:
+        marker = str(lease.marker) if lease.marker is not None else None
+        argv = command_line(
+            props.interpreter, before, commands, fail_fast=props.failFast, marker=marker
+        )
+        watch.on_tick = lease.poll
+        return run_process(
+            argv,
+            cwd=workspace.root,
+            env=lease.environment(base),
+            on_line=collector,
+            watch=watch,
+        )
+
+
+def _run_docker(
+    props: ExecProperties,
+    ctx: RunContext,
+    workspace: Workspace,
+    commands: Sequence[str],
+    env: Mapping[str, str],
+    collector: OutputCollector,
+    watch: Watch,
+) -> Finished:
+    spec = container_spec(props)
+    argv = command_line(
+        props.interpreter, props.beforeCommands or [], commands, fail_fast=props.failFast
+    )
+    labels = {
+        LABEL_EXECUTION: ctx.execution_id,
+        LABEL_TASK: ctx.task_id,
+        LABEL_TASKRUN: ctx.taskrun_id,
+    }
+    with connect() as client:
+        remove_orphans(client, ctx.log)
+        ensure_image(client, spec.image, spec.options.pullPolicy, ctx.log)
+        return run_container(
+            client,
+            spec,
+            argv,
+            host_workdir=workspace.root,
+            env=env,
+            labels=labels,
+            on_line=collector,
+            watch=watch,
+            owner=default_owner(),
+            log=ctx.log,
+        )
+
+
+class Script(_ExecTask[ScriptProperties]):
+    """Run a Python script, in a local process or a Docker container.
+
+    The script is rendered, written to a file in the working directory and run with `python`.
+    `true`, `false` and `null` are defined so that JSON rendered into the code, such as
+    `data = {{ outputs.api.body }}`, runs as is. Print `::{"outputs": {...}}::` on a line to add
+    to the `vars` output; write files under `{{ outputDir }}` to make them output files.
+
+    With the PROCESS runner, `beforeCommands` (e.g. `pip install polars`) run in a virtual
+    environment of their own, cached across runs; with Docker they run in the container.
+    """
+
+    type = "plait.python.Script"
+    aliases = ("io.kestra.plugin.scripts.python.Script",)
+    Properties = ScriptProperties
+    what = "the script"
+    examples: ClassVar[tuple[Example, ...]] = examples.SCRIPT
+
+    def main_commands(
+        self, props: ScriptProperties, workspace: Workspace, seen_root: str
+    ) -> list[str]:
+        (workspace.root / SCRIPT_FILE).write_text(props.script, "utf-8")
+        return [run_python_script(f"{seen_root.rstrip('/')}/{SCRIPT_FILE}")]
+
+
+class Commands(_ExecTask[CommandsProperties]):
+    """Run shell commands, typically `python` programs, in a local process or a Docker container.
+
+    Commands run one after the other in one shell, in the working directory, after
+    `beforeCommands`; with `failFast` (the default) the first failing command fails the task.
+    Files come in through `inputFiles` and go out through `outputFiles` or `{{ outputDir }}`.
+    """
+
+    type = "plait.python.Commands"
+    aliases = ("io.kestra.plugin.scripts.python.Commands",)
+    Properties = CommandsProperties
+    what = "the commands"
+    examples: ClassVar[tuple[Example, ...]] = examples.COMMANDS
+
+    def main_commands(
+        self, props: CommandsProperties, workspace: Workspace, seen_root: str
+    ) -> list[str]:
+        return list(props.commands)

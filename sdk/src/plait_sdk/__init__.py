@@ -1,0 +1,36 @@
+"""plait-sdk: what a plait plugin imports. Nothing here depends on the plait core.
+
+A plugin module implements hooks from :mod:`plait_sdk.hookspecs` with :data:`hookimpl` and is
+published with an entry point in the ``plait`` group.
+"""
+
+from plait_sdk.context import RunContext, SubflowRun, TaskLogger, TaskStorage
+from plait_sdk.errors import TaskFailure, UnsafePathError
+from plait_sdk.expressions import ExpressionServices, needs_context
+from plait_sdk.hookspecs import hookimpl
+from plait_sdk.task import Example, Task, TaskOutputs, TaskProperties, output, prop
+
+SDK_MAJOR = 1
+"""Plugins declare the SDK major they were built for (``PLAIT_SDK_MAJOR`` in the plugin module);
+the kernel refuses plugins built for another major."""
+
+__version__ = "1.0.0"
+
+__all__ = [
+    "SDK_MAJOR",
+    "Example",
+    "ExpressionServices",
+    "RunContext",
+    "SubflowRun",
+    "Task",
+    "TaskFailure",
+    "TaskLogger",
+    "TaskOutputs",
+    "TaskProperties",
+    "TaskStorage",
+    "UnsafePathError",
+    "hookimpl",
+    "needs_context",
+    "output",
+    "prop",
+]

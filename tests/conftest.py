@@ -1,0 +1,61 @@
+"""Fixtures for cross-package and end-to-end tests: real subprocess CLI calls on a private
+PLAIT_HOME."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+PLAIT = [sys.executable, "-m", "plait.cli"]
+
+
+@dataclass
+class Completed:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+CliRunner = Callable[..., Completed]
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> CliRunner:
+    """Run ``plait ARGS...`` in a subprocess with PLAIT_HOME under tmp_path."""
+    home = tmp_path / "home"
+
+    def run(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> Completed:
+        full_env = {**os.environ, "PLAIT_HOME": str(home), **(env or {})}
+        done = subprocess.run(
+            [*PLAIT, *args],
+            capture_output=True,
+            text=True,
+            env=full_env,
+            cwd=tmp_path,
+            timeout=timeout,
+        )
+        return Completed(done.returncode, done.stdout, done.stderr)
+
+    return run
+
+
+@pytest.fixture
+def write_flow(tmp_path: Path) -> Callable[[str, str], Path]:
+    def write(text: str, name: str = "flow.yml") -> Path:
+        path = tmp_path / name
+        path.write_text(text)
+        return path
+
+    return write
