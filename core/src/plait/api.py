@@ -102,8 +102,12 @@ class Engine:
 
 def _as_path(source: str | Path) -> str | Path:
     """A string naming an existing file is a path; any other string is YAML text."""
-    if isinstance(source, str) and "\n" not in source and Path(source).is_file():
-        return Path(source)
+    if isinstance(source, str) and "\n" not in source:
+        try:
+            if Path(source).is_file():
+                return Path(source)
+        except OSError:  # e.g. one-line JSON flow text longer than a file name may be
+            pass
     return source
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
 from pathlib import Path
@@ -39,6 +40,11 @@ class TerminalProgress:
     def log(self, entry: LogEntry) -> None:
         prefix = f"[{entry.task_id}] " if entry.task_id else ""
         click.echo(f"{entry.level:<5} {prefix}{entry.message}", err=True)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM stops a run like Ctrl-C does, so tasks clean up (processes, containers)."""
+    raise KeyboardInterrupt
 
 
 def parse_inputs(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -94,10 +100,15 @@ def run(flow_file: Path, inputs: tuple[str, ...], as_json: bool) -> None:
     2 when the flow or its inputs are invalid (then nothing ran).
     """
     given = parse_inputs(inputs)
+    signal.signal(signal.SIGTERM, _interrupt)
     with open_engine() as engine:
         flow = engine.load(flow_file)
         progress = TerminalProgress(interactive=sys.stderr.isatty())
-        execution = engine.run(flow, given, listener=progress)
+        try:
+            execution = engine.run(flow, given, listener=progress)
+        except KeyboardInterrupt:
+            click.echo("interrupted: the execution was recorded as KILLED", err=True)
+            sys.exit(EXIT_FAILED)
     if as_json:
         print_json(execution.to_document())
     else:

@@ -170,7 +170,21 @@ class ExecutionRun:
         execution = self.execution
         execution.transition(State.RUNNING)
         self.save()
-        failed = warned = False
+        try:
+            failed, warned = self._run_tasks()
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM (the CLI turns it into this): record it
+            self._kill()
+            raise
+        if not failed:
+            failed = not self._render_flow_outputs()
+        execution.transition(State.FAILED if failed else State.WARNING if warned else State.SUCCESS)
+        self.save()
+        self._cleanup_working_root()
+        return execution
+
+    def _run_tasks(self) -> tuple[bool, bool]:
+        """Run the tasks in order; return (failed, warned)."""
+        warned = False
         for task in self.flow.tasks:
             if task.disabled:
                 continue
@@ -178,17 +192,19 @@ class ExecutionRun:
             if state is State.WARNING:
                 warned = True
             elif state.is_failed:
-                if task.allow_failure:
-                    warned = True
-                    continue
-                failed = True
-                break
-        if not failed:
-            failed = not self._render_flow_outputs()
-        execution.transition(State.FAILED if failed else State.WARNING if warned else State.SUCCESS)
+                if not task.allow_failure:
+                    return True, warned
+                warned = True
+        return False, warned
+
+    def _kill(self) -> None:
+        for run in self.execution.task_runs:
+            if not run.state.is_terminal:
+                run.error = "interrupted"
+                run.transition(State.KILLED)
+        self.execution.transition(State.KILLED)
         self.save()
-        self._cleanup_working_root()
-        return execution
+        self.record_log("WARN", "execution interrupted: KILLED", None, None)
 
     def outputs_document(self) -> dict[str, Any]:
         return dict(self.execution.outputs or {})

@@ -36,8 +36,8 @@ def runner_kind(properties: Mapping[str, Any]) -> RunnerKind:
         docker = task_runner["type"] == DOCKER_RUNNER_TYPE
         return RunnerKind.DOCKER if docker else RunnerKind.PROCESS
     runner = properties.get("runner")
-    if isinstance(runner, str) and runner.upper() in RunnerKind.__members__:
-        return RunnerKind(runner.upper())
+    if runner in RunnerKind.__members__:
+        return RunnerKind(runner)
     if properties.get("docker") is not None or properties.get("containerImage") is not None:
         return RunnerKind.DOCKER
     return RunnerKind.PROCESS
@@ -64,7 +64,3 @@ def container_spec(props: ExecProperties) -> ContainerSpec:
     return ContainerSpec(
         image=props.containerImage or legacy_image or DEFAULT_IMAGE, options=options
     )
-
-
-def uses_docker(props: ExecProperties) -> bool:
-    return runner_kind(props.model_dump(exclude_none=True)) is RunnerKind.DOCKER
