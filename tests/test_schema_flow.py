@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from plait.flows.durations import parse_duration
+from plait.durations import parse_duration
 from plait.flows.ids import FLOW_ID, NAMESPACE, TASK_ID
 from plait.flows.input_types import INPUT_TYPES
 from plait.flows.loader import FLOW_KEYS, OUTPUT_KEYS, PLUGIN_DEFAULT_KEYS

@@ -7,12 +7,12 @@ import json
 import re
 
 import pytest
+from plait.durations import format_duration
 from plait.state.model import (
     Execution,
     State,
     TaskRun,
     format_datetime,
-    iso_duration,
     new_id,
     parse_datetime,
 )
@@ -143,14 +143,14 @@ def test_unstorable_values_are_named() -> None:
     ("delta", "text"),
     [
         (dt.timedelta(0), "PT0S"),
-        (dt.timedelta(days=2), "P2D"),
-        (dt.timedelta(days=1, seconds=5), "P1DT5S"),
+        (dt.timedelta(days=2), "PT48H"),
+        (dt.timedelta(days=1, seconds=5), "PT24H5S"),
         (dt.timedelta(milliseconds=1500), "PT1.5S"),
-        (-dt.timedelta(minutes=3), "-PT3M"),
+        (-dt.timedelta(minutes=3), "PT-3M"),
     ],
 )
-def test_iso_duration(delta: dt.timedelta, text: str) -> None:
-    assert iso_duration(delta) == text
+def test_durations_are_stored_as_java_writes_them(delta: dt.timedelta, text: str) -> None:
+    assert format_duration(delta) == text
 
 
 def test_datetimes_are_utc_and_sortable() -> None:

@@ -14,11 +14,12 @@ from types import ModuleType
 from typing import Any
 
 from plait.config import Settings
+from plait.distribution import check_defaults
 from plait.errors import PlaitError
 from plait.executor.events import ExecutionListener
 from plait.executor.runner import ExecutionRun, prepare_execution
 from plait.expressions import ExpressionEngine
-from plait.flows import Flow, check_flow
+from plait.flows import Flow, PluginDefault, check_flow
 from plait.plugins import Registry, build_registry
 from plait.state.model import Execution
 from plait.state.repository import ExecutionRepository
@@ -46,9 +47,12 @@ class Engine:
         registry: Registry | None = None,
     ) -> Engine:
         """An engine on ``home`` (default ``PLAIT_HOME``) with the installed plugins (or those
-        named in ``load_plugins``) plus ``extra_plugins`` modules, or a ready ``registry``."""
-        settings = Settings.from_env(home)
+        named in ``load_plugins``) plus ``extra_plugins`` modules, or a ready ``registry``;
+        the installed distribution, if any, bounds the plugins and sets defaults."""
         registry = registry or build_registry(load_plugins, extra=extra_plugins)
+        if registry.distribution is not None:
+            check_defaults(registry.distribution, registry.task_types)
+        settings = Settings.from_env(home, registry.distribution)
         repository_factory = _pick(registry.repositories, settings.repository, "repository")
         storage_factory = _pick(registry.storage_backends, settings.storage, "storage backend")
         return cls(
@@ -59,9 +63,21 @@ class Engine:
             storage=InternalStorage(storage_factory(settings.home, settings.storage_options)),
         )
 
+    @property
+    def global_defaults(self) -> tuple[PluginDefault, ...]:
+        """Plugin defaults applied to every flow: the installed distribution's."""
+        distribution = self.registry.distribution
+        return distribution.plugin_defaults if distribution else ()
+
     def load(self, source: str | Path, *, file: str | None = None) -> Flow:
         """Parse and validate a flow (a path or YAML text); raises FlowValidationError."""
-        return check_flow(_as_path(source), self.registry, self.expressions, file=file)
+        return check_flow(
+            _as_path(source),
+            self.registry,
+            self.expressions,
+            file=file,
+            global_defaults=self.global_defaults,
+        )
 
     def prepare(
         self,

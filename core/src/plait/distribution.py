@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from plait.errors import PlaitError
-from plait.flows.model import PluginDefault
+from plait.flows.ids import did_you_mean
+from plait.flows.model import COMMON_TASK_KEYS, PluginDefault
 
 DISTRIBUTION_ENV = "PLAIT_DISTRIBUTION"
 INSTALLED_CONFIG = Path("share", "plait", "distribution.toml")
@@ -150,7 +151,7 @@ def config_path() -> Path | None:
     if raw is not None:
         if not raw.strip():
             return None
-        path = Path(raw).expanduser()
+        path = Path(raw).expanduser().resolve()
         if not path.is_file():
             raise DistributionError(f"{DISTRIBUTION_ENV} names {path}, which is not a file")
         return path
@@ -249,7 +250,7 @@ class _Reader:
             else:
                 self.problems.append(
                     f"{where}: expected a requirement such as 'plait-http>=0.1' or a table "
-                    f"{{ path = \"plugins/my-plugin\" }}, got {entry!r}"
+                    f'{{ path = "plugins/my-plugin" }}, got {entry!r}'
                 )
         names = [_safe_name(p, self.problems, key) for p in packages]
         for name in sorted({n for n in names if n and names.count(n) > 1}):
@@ -311,3 +312,22 @@ def expand_location(value: Any, home: Path) -> Any:
 
 def expand_options(options: Mapping[str, Any], home: Path) -> dict[str, Any]:
     return {key: expand_location(value, home) for key, value in options.items()}
+
+
+def check_defaults(distribution: Distribution, task_types: Mapping[str, Any]) -> None:
+    """A default naming one loaded task type exactly may only set that type's properties (a
+    flow's own defaults are checked the same way when it is validated)."""
+    problems = []
+    for index, default in enumerate(distribution.plugin_defaults):
+        cls = task_types.get(default.type)
+        if cls is None:
+            continue
+        fields = [info.alias or name for name, info in cls.Properties.model_fields.items()]
+        problems += [
+            f"{distribution.source}: pluginDefaults[{index}]: unknown property '{key}' for "
+            f"task type {cls.type}{did_you_mean(key, fields)}"
+            for key in default.values
+            if key not in COMMON_TASK_KEYS and key not in fields
+        ]
+    if problems:
+        raise DistributionError("\n".join(problems))

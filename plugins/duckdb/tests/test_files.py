@@ -20,9 +20,12 @@ RunQuery = Callable[..., TaskRunResult]
 
 BRANDS = ("Apple", "Samsung", "Xiaomi", "Oppo", "Huawei", "Nokia")
 
-# The guide's last task, verbatim; the task before it stands in for the guide's Python task
-# (it writes products.csv under outputDir, as the Python script does).
-GUIDE_FLOW = """\
+GUIDE_FLOW_FILE = Path(__file__).resolve().parents[3] / "examples" / "getting_started.yml"
+"""The outputs guide's flow, unmodified: its last task, `sqlQuery`, is the DuckDB one."""
+
+# The task before the guide's `sqlQuery` stands in for the guide's Python task (it writes
+# products.csv under outputDir, as the Python script does).
+FLOW_HEAD = """\
 id: getting_started
 namespace: dev
 
@@ -36,17 +39,13 @@ __RAW_CSV__
       COPY (SELECT brand, price FROM read_csv_auto('raw.csv'))
       TO '{{ outputDir }}/products.csv' (HEADER);
 
-  - id: sqlQuery
-    type: io.kestra.plugin.jdbc.duckdb.Query
-    inputFiles:
-      in.csv: "{{ outputs.python.outputFiles['products.csv'] }}"
-    sql: |
-      SELECT brand, round(avg(price), 2) as avg_price
-      FROM read_csv_auto('{{ workingDir }}/in.csv', header=True)
-      GROUP BY brand
-      ORDER BY avg_price DESC;
-    store: true
 """
+
+
+def _guide_sql_task() -> str:
+    """The guide's `sqlQuery` task as text, verbatim to the end of the flow."""
+    guide = GUIDE_FLOW_FILE.read_text("utf-8")
+    return guide[guide.index("  - id: sqlQuery\n") :]
 
 
 def _products() -> list[tuple[str, float]]:
@@ -58,7 +57,7 @@ def test_guide_sql_query_task_runs_unmodified(plait_runner: PlaitRunner) -> None
     products = _products()
     raw = "brand,price\n" + "".join(f"{brand},{price}\n" for brand, price in products)
     indented = "".join(f"        {line}\n" for line in raw.splitlines())
-    run = plait_runner.run_flow(GUIDE_FLOW.replace("__RAW_CSV__\n", indented))
+    run = plait_runner.run_flow(FLOW_HEAD.replace("__RAW_CSV__\n", indented) + _guide_sql_task())
     assert run.state == "SUCCESS", {tid: task.error for tid, task in run.tasks.items()}
 
     prices: dict[str, list[float]] = defaultdict(list)

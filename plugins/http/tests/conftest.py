@@ -12,7 +12,7 @@ import importlib.util
 import json
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from email import policy
 from email.parser import BytesParser
@@ -23,11 +23,13 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from plait_sdk.testing import PlaitRunner
 
 REPO = Path(__file__).resolve().parents[3]
 CHUNK = 64 * 1024
 ENDLESS_CAP = 256 * 1024 * 1024
 """An endless body stops here, so a client that never stops reading fails instead of hanging."""
+RunFailing = Callable[[str, Mapping[str, Any]], str]
 
 
 def iter_pattern(size: int) -> Iterator[bytes]:
@@ -238,6 +240,20 @@ class LocalServer(ThreadingHTTPServer):
         """A client hanging up mid-answer is expected here (timeouts, size limits)."""
         if not isinstance(sys.exc_info()[1], ConnectionError):
             super().handle_error(request, client_address)
+
+
+@pytest.fixture
+def run_failing(plait_runner: PlaitRunner) -> RunFailing:
+    """``run_failing(task_type, properties)``: run a task that must fail and return its error
+    message, for the test to check that it names the cause."""
+
+    def run(task_type: str, properties: Mapping[str, Any]) -> str:
+        result = plait_runner.run_task(task_type, properties)
+        assert result.state == "FAILED", result.outputs
+        assert result.error is not None
+        return result.error
+
+    return run
 
 
 @pytest.fixture

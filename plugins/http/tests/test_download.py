@@ -12,7 +12,7 @@ from plait_http.download import safe_file_name
 from plait_sdk.testing import PlaitRunner, TaskRunResult
 
 if TYPE_CHECKING:
-    from conftest import LocalServer
+    from conftest import LocalServer, RunFailing
 
 DOWNLOAD = "plait.http.Download"
 MB = 1024 * 1024
@@ -90,20 +90,18 @@ def test_server_chosen_name_cannot_leave_the_task_folder(
     assert ".." not in result.outputs["uri"]
 
 
-def test_error_status_fails_with_code_and_excerpt(plait_runner: PlaitRunner, server: LocalServer):
-    result = plait_runner.run_task(DOWNLOAD, {"uri": f"{server.url}/status/503"})
+def test_error_status_fails_with_code_and_excerpt(run_failing: RunFailing, server: LocalServer):
+    error = run_failing(DOWNLOAD, {"uri": f"{server.url}/status/503"})
 
-    assert result.state == "FAILED"
-    assert "HTTP 503" in result.error
-    assert "status 503 as asked" in result.error
+    assert "HTTP 503" in error
+    assert "status 503 as asked" in error
 
 
-def test_empty_body_fails_by_default(plait_runner: PlaitRunner, server: LocalServer):
-    result = plait_runner.run_task(DOWNLOAD, {"uri": f"{server.url}/empty"})
+def test_empty_body_fails_by_default(run_failing: RunFailing, server: LocalServer):
+    error = run_failing(DOWNLOAD, {"uri": f"{server.url}/empty"})
 
-    assert result.state == "FAILED"
-    assert "empty" in result.error
-    assert "failOnEmptyResponse" in result.error
+    assert "empty" in error
+    assert "failOnEmptyResponse" in error
 
 
 def test_empty_body_can_be_accepted(plait_runner: PlaitRunner, server: LocalServer):

@@ -11,7 +11,7 @@ import pytest
 from plait_sdk.testing import PlaitRunner, TaskRunResult
 
 if TYPE_CHECKING:
-    from conftest import LocalServer
+    from conftest import LocalServer, RunFailing
 
 REQUEST = "plait.http.Request"
 
@@ -165,15 +165,13 @@ def test_multipart_content_type_selects_a_multipart_form(
     assert form["parts"]["user"]["text"] == "John Doe"
 
 
-def test_not_found_fails_with_code_and_body_excerpt(plait_runner: PlaitRunner, products_url: str):
-    result = plait_runner.run_task(REQUEST, {"uri": f"{products_url}/products/999"})
+def test_not_found_fails_with_code_and_body_excerpt(run_failing: RunFailing, products_url: str):
+    error = run_failing(REQUEST, {"uri": f"{products_url}/products/999"})
 
-    assert result.state == "FAILED"
-    assert result.error is not None
-    assert "HTTP 404" in result.error
-    assert "Product with id '999' not found" in result.error
-    assert f"{products_url}/products/999" in result.error
-    assert "allowFailed" in result.error
+    assert "HTTP 404" in error
+    assert "Product with id '999' not found" in error
+    assert f"{products_url}/products/999" in error
+    assert "allowFailed" in error
 
 
 def test_allow_failed_keeps_the_error_response(plait_runner: PlaitRunner, products_url: str):
@@ -201,74 +199,66 @@ def test_allowed_response_codes_are_exactly_the_accepted_ones(
 
 
 def test_declared_body_over_max_content_length_fails_pointing_to_download(
-    plait_runner: PlaitRunner, server: LocalServer
+    run_failing: RunFailing, server: LocalServer
 ):
-    result = plait_runner.run_task(
+    error = run_failing(
         REQUEST, {"uri": f"{server.url}/bytes/3000000", "options": {"maxContentLength": 1000000}}
     )
 
-    assert result.state == "FAILED"
-    assert "maxContentLength" in result.error
-    assert "plait.http.Download" in result.error
+    assert "maxContentLength" in error
+    assert "plait.http.Download" in error
 
 
 def test_streamed_body_stops_being_read_once_over_the_limit(
-    plait_runner: PlaitRunner, server: LocalServer
+    run_failing: RunFailing, server: LocalServer
 ):
-    result = plait_runner.run_task(
+    error = run_failing(
         REQUEST, {"uri": f"{server.url}/endless", "options": {"maxContentLength": 1000000}}
     )
 
-    assert result.state == "FAILED"
-    assert "maxContentLength (1000000 bytes" in result.error
-    assert "plait.http.Download" in result.error
+    assert "maxContentLength (1000000 bytes" in error
+    assert "plait.http.Download" in error
     assert server.state.endless_done.wait(30), "the server kept sending"
     # The client hung up: only what socket buffers absorbed went out past the 1 MB limit.
     assert server.state.endless_sent < server.ENDLESS_CAP // 4
 
 
-def test_default_max_content_length_is_ten_megabytes(
-    plait_runner: PlaitRunner, server: LocalServer
-):
-    result = plait_runner.run_task(REQUEST, {"uri": f"{server.url}/bytes/10485761"})
+def test_default_max_content_length_is_ten_megabytes(run_failing: RunFailing, server: LocalServer):
+    error = run_failing(REQUEST, {"uri": f"{server.url}/bytes/10485761"})
 
-    assert result.state == "FAILED"
-    assert "maxContentLength (10485760 bytes" in result.error
+    assert "maxContentLength (10485760 bytes" in error
 
 
 def test_read_timeout_fails_naming_the_uri_and_the_timeout(
-    plait_runner: PlaitRunner, server: LocalServer
+    run_failing: RunFailing, server: LocalServer
 ):
-    result = plait_runner.run_task(
+    error = run_failing(
         REQUEST,
         {"uri": f"{server.url}/slow", "options": {"timeout": {"readIdleTimeout": "PT0.5S"}}},
     )
 
-    assert result.state == "FAILED"
-    assert f"{server.url}/slow" in result.error
-    assert "read timeout (options.timeout.readIdleTimeout = 0.5s)" in result.error
+    assert f"{server.url}/slow" in error
+    assert "read timeout (options.timeout.readIdleTimeout = 0.5s)" in error
 
 
 def test_kestra_older_read_timeout_spelling_is_honoured(
-    plait_runner: PlaitRunner, server: LocalServer
+    run_failing: RunFailing, server: LocalServer
 ):
-    result = plait_runner.run_task(
+    error = run_failing(
         REQUEST, {"uri": f"{server.url}/slow", "options": {"readTimeout": "PT0.5S"}}
     )
 
-    assert result.state == "FAILED"
-    assert "read timeout" in result.error
+    assert "read timeout" in error
 
 
-def test_refused_connection_fails_clearly(plait_runner: PlaitRunner):
+def test_refused_connection_fails_clearly(run_failing: RunFailing):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{probe.getsockname()[1]}"
 
-    result = plait_runner.run_task(REQUEST, {"uri": f"{url}/echo"})
+    error = run_failing(REQUEST, {"uri": f"{url}/echo"})
 
-    assert result.state == "FAILED"
-    assert f"GET {url}/echo: cannot connect" in result.error
+    assert f"GET {url}/echo: cannot connect" in error
 
 
 def test_redirects_are_followed_by_default(plait_runner: PlaitRunner, server: LocalServer):
@@ -314,12 +304,11 @@ def test_auth_header_reaches_the_server(
     assert server.state.received[-1].headers["Authorization"] == expected
 
 
-def test_binary_body_fails_pointing_to_download(plait_runner: PlaitRunner, server: LocalServer):
-    result = plait_runner.run_task(REQUEST, {"uri": f"{server.url}/bytes/300"})
+def test_binary_body_fails_pointing_to_download(run_failing: RunFailing, server: LocalServer):
+    error = run_failing(REQUEST, {"uri": f"{server.url}/bytes/300"})
 
-    assert result.state == "FAILED"
-    assert "not UTF-8 text" in result.error
-    assert "plait.http.Download" in result.error
+    assert "not UTF-8 text" in error
+    assert "plait.http.Download" in error
 
 
 def test_empty_body_is_null(plait_runner: PlaitRunner, server: LocalServer):

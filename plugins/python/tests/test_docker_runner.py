@@ -15,6 +15,7 @@ from plait_python.containers import LABEL_ENGINE, LABEL_EXECUTION, connect, run_
 from plait_python.properties import ContainerOptions
 from plait_python.selection import CONTAINER_WORKDIR, ContainerSpec
 from plait_python.streams import Watch
+from plait_sdk.testing import FlowRunResult, TaskRunResult
 
 SCRIPT = "io.kestra.plugin.scripts.python.Script"
 COMMANDS = "io.kestra.plugin.scripts.python.Commands"
@@ -40,8 +41,17 @@ class StrictLog:
         pytest.fail(f"unexpected error: {message}")
 
 
-def _flow(task: str) -> str:
-    return f"id: docker_test\nnamespace: test.python\ntasks:\n{task}"
+def _run_python(
+    plait_runner: Any, task_type: str, properties: str, variables: str = ""
+) -> tuple[FlowRunResult, TaskRunResult]:
+    """Run a flow of one task, `python`, of ``task_type`` with ``properties`` (YAML), after an
+    optional whole ``variables:`` section: the execution, whose id finds its containers, and
+    the task run."""
+    task = f"  - id: python\n    type: {task_type}\n{properties}"
+    result = plait_runner.run_flow(
+        f"id: docker_test\nnamespace: test.python\n{variables}tasks:\n{task}"
+    )
+    return result, result.tasks["python"]
 
 
 def _containers_of(execution_id: str) -> list[str]:
@@ -59,10 +69,10 @@ def _containers_of(execution_id: str) -> list[str]:
 def test_script_runs_in_the_container_with_container_paths(
     plait_runner: Any, docker_engine: str, log_messages: Messages
 ) -> None:
-    flow = _flow(
-        """
-  - id: python
-    type: io.kestra.plugin.scripts.python.Script
+    result, task = _run_python(
+        plait_runner,
+        SCRIPT,
+        """\
     docker:
       image: python:slim
     beforeCommands:
@@ -76,10 +86,9 @@ def test_script_runs_in_the_container_with_container_paths(
       print("::" + json.dumps({"outputs": {"flags": flags}}) + "::")
       with open("{{ outputDir }}/result.txt", "w") as out:
           out.write("written in the container")
-"""
-    ).replace("tasks:", 'variables:\n  flags: {"a": true, "b": null}\ntasks:')
-    result = plait_runner.run_flow(flow)
-    task = result.tasks["python"]
+""",
+        variables='variables:\n  flags: {"a": true, "b": null}\n',
+    )
     assert task.state == "SUCCESS", task.error
     info = log_messages(task, "INFO")
     assert "in container: True" in info
@@ -94,10 +103,10 @@ def test_script_runs_in_the_container_with_container_paths(
 def test_exit_code_and_stderr_of_a_failing_container(
     plait_runner: Any, docker_engine: str, log_messages: Messages
 ) -> None:
-    flow = _flow(
-        """
-  - id: python
-    type: io.kestra.plugin.scripts.python.Commands
+    result, task = _run_python(
+        plait_runner,
+        COMMANDS,
+        """\
     containerImage: python:slim
     taskRunner:
       type: io.kestra.plugin.scripts.runner.docker.Docker
@@ -105,10 +114,8 @@ def test_exit_code_and_stderr_of_a_failing_container(
       - echo on stdout
       - echo broken >&2
       - exit 4
-"""
+""",
     )
-    result = plait_runner.run_flow(flow)
-    task = result.tasks["python"]
     assert task.state == "FAILED"
     assert "exited with code 4" in task.error and "broken" in task.error
     assert "on stdout" in log_messages(task, "INFO")
@@ -118,21 +125,19 @@ def test_exit_code_and_stderr_of_a_failing_container(
 
 @docker_only
 def test_timeout_kills_the_container_and_removes_it(plait_runner: Any, docker_engine: str):
-    flow = _flow(
-        """
-  - id: python
-    type: io.kestra.plugin.scripts.python.Script
+    result, task = _run_python(
+        plait_runner,
+        SCRIPT,
+        """\
+    timeout: PT2S
     docker:
       image: python:slim
-    timeout: PT2S
     script: |
       import time
       print("sleeping", flush=True)
       time.sleep(300)
-"""
+""",
     )
-    result = plait_runner.run_flow(flow)
-    task = result.tasks["python"]
     assert task.state == "FAILED"
     assert "timed out" in task.error
     assert _containers_of(result.execution_id) == []

@@ -12,16 +12,28 @@ import pytest
 SCRIPT = "io.kestra.plugin.scripts.python.Script"
 COMMANDS = "io.kestra.plugin.scripts.python.Commands"
 Messages = Callable[..., list[str]]
+RunLocal = Callable[..., Any]
 
 
-def test_stdout_is_info_and_stderr_is_warning_in_order(plait_runner: Any, log_messages: Messages):
+@pytest.fixture
+def run_local(plait_runner: Any) -> RunLocal:
+    """``run_local(SCRIPT, script=...)``: run one task with the given properties in a local
+    process (``runner: PROCESS``)."""
+
+    def run(task_type: str, **properties: Any) -> Any:
+        return plait_runner.run_task(task_type, {"runner": "PROCESS", **properties})
+
+    return run
+
+
+def test_stdout_is_info_and_stderr_is_warning_in_order(run_local: RunLocal, log_messages: Messages):
     script = (
         "import sys\n"
         "for i in range(5):\n"
         "    print(f'out {i}', flush=True)\n"
         "    print(f'err {i}', file=sys.stderr, flush=True)\n"
     )
-    result = plait_runner.run_task(SCRIPT, {"runner": "PROCESS", "script": script})
+    result = run_local(SCRIPT, script=script)
     assert result.state == "WARNING", result.error
     assert [m for m in log_messages(result, "INFO") if m.startswith("out")] == [
         f"out {i}" for i in range(5)
@@ -32,20 +44,18 @@ def test_stdout_is_info_and_stderr_is_warning_in_order(plait_runner: Any, log_me
     assert result.outputs["exitCode"] == 0
 
 
-def test_stderr_is_accepted_with_warning_on_stderr_false(plait_runner: Any):
+def test_stderr_is_accepted_with_warning_on_stderr_false(run_local: RunLocal):
     script = "import sys\nprint('progress...', file=sys.stderr)\n"
-    result = plait_runner.run_task(
-        SCRIPT, {"runner": "PROCESS", "warningOnStdErr": False, "script": script}
-    )
+    result = run_local(SCRIPT, warningOnStdErr=False, script=script)
     assert result.state == "SUCCESS", result.error
 
 
-def test_quiet_stderr_means_success(plait_runner: Any):
-    result = plait_runner.run_task(SCRIPT, {"runner": "PROCESS", "script": "print('fine')"})
+def test_quiet_stderr_means_success(run_local: RunLocal):
+    result = run_local(SCRIPT, script="print('fine')")
     assert result.state == "SUCCESS", result.error
 
 
-def test_control_lines_fill_vars_and_logs(plait_runner: Any, log_messages: Messages):
+def test_control_lines_fill_vars_and_logs(run_local: RunLocal, log_messages: Messages):
     script = (
         "import json\n"
         "def send(payload):\n"
@@ -54,14 +64,14 @@ def test_control_lines_fill_vars_and_logs(plait_runner: Any, log_messages: Messa
         "send({'outputs': {'rows': 4, 'ok': True}})\n"
         "send({'logs': [{'level': 'ERROR', 'message': 'from the script'}]})\n"
     )
-    result = plait_runner.run_task(SCRIPT, {"runner": "PROCESS", "script": script})
+    result = run_local(SCRIPT, script=script)
     assert result.state == "SUCCESS", result.error
     assert result.outputs["vars"] == {"rows": 4, "names": ["a", "b"], "ok": True}
     assert "from the script" in log_messages(result, "ERROR")
     assert not any(m.startswith("::") for m in log_messages(result))
 
 
-def test_output_dir_and_globs_become_output_files(plait_runner: Any):
+def test_output_dir_and_globs_become_output_files(run_local: RunLocal):
     script = (
         "import os\n"
         "os.makedirs('{{ outputDir }}/nested', exist_ok=True)\n"
@@ -70,9 +80,7 @@ def test_output_dir_and_globs_become_output_files(plait_runner: Any):
         "open('report.json', 'w').write('{}')\n"
         "open('ignored.txt', 'w').write('not an output')\n"
     )
-    result = plait_runner.run_task(
-        SCRIPT, {"runner": "PROCESS", "outputFiles": ["*.json"], "script": script}
-    )
+    result = run_local(SCRIPT, outputFiles=["*.json"], script=script)
     assert result.state == "SUCCESS", result.error
     files = result.outputs["outputFiles"]
     assert sorted(files) == ["nested/deep.txt", "products.csv", "report.json"]
@@ -105,7 +113,7 @@ tasks:
     assert "STORED LINE" in log_messages(result.tasks["consume"], "INFO")
 
 
-def test_non_zero_exit_fails_with_the_end_of_stderr(plait_runner: Any):
+def test_non_zero_exit_fails_with_the_end_of_stderr(run_local: RunLocal):
     script = (
         "import sys\n"
         "for i in range(30):\n"
@@ -113,14 +121,14 @@ def test_non_zero_exit_fails_with_the_end_of_stderr(plait_runner: Any):
         "print('the real reason', file=sys.stderr)\n"
         "sys.exit(3)\n"
     )
-    result = plait_runner.run_task(SCRIPT, {"runner": "PROCESS", "script": script})
+    result = run_local(SCRIPT, script=script)
     assert result.state == "FAILED"
     assert "exited with code 3" in result.error
     assert "the real reason" in result.error
     assert "noise 29" in result.error and "noise 0\n" not in result.error
 
 
-def test_traceback_keeps_line_numbers_and_future_imports(plait_runner: Any):
+def test_traceback_keeps_line_numbers_and_future_imports(run_local: RunLocal):
     script = (
         "from __future__ import annotations\n"
         '"""A docstring."""\n'
@@ -128,7 +136,7 @@ def test_traceback_keeps_line_numbers_and_future_imports(plait_runner: Any):
         "    raise ValueError('boom')\n"
         "broken()\n"
     )
-    result = plait_runner.run_task(SCRIPT, {"runner": "PROCESS", "script": script})
+    result = run_local(SCRIPT, script=script)
     assert result.state == "FAILED"
     assert "line 4, in broken" in result.error
     assert "ValueError: boom" in result.error
@@ -156,20 +164,20 @@ tasks:
     assert "3.5 None" in log_messages(task, "INFO")
 
 
-def test_working_dir_variables_are_host_paths(plait_runner: Any, log_messages: Messages):
+def test_working_dir_variables_are_host_paths(run_local: RunLocal, log_messages: Messages):
     script = (
         "import os\n"
         "print('cwd', os.getcwd() == '{{ workingDir }}' == os.environ['WORKING_DIR'])\n"
         "print('out', '{{ outputDir }}' == os.environ['OUTPUT_DIR'])\n"
         "print('outdir exists', os.path.isdir('{{ outputDir }}'))\n"
     )
-    result = plait_runner.run_task(SCRIPT, {"runner": "PROCESS", "script": script})
+    result = run_local(SCRIPT, script=script)
     assert result.state == "SUCCESS", result.error
     assert log_messages(result, "INFO")[-3:] == ["cwd True", "out True", "outdir exists True"]
 
 
 def test_timeout_kills_the_script_and_its_children(
-    plait_runner: Any, tmp_path: Path, process_gone: Callable[[int], bool]
+    run_local: RunLocal, tmp_path: Path, process_gone: Callable[[int], bool]
 ):
     pid_file = tmp_path / "child.pid"
     script = (
@@ -178,41 +186,34 @@ def test_timeout_kills_the_script_and_its_children(
         f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
         "time.sleep(300)\n"
     )
-    result = plait_runner.run_task(
-        SCRIPT, {"runner": "PROCESS", "timeout": "PT1S", "script": script}
-    )
+    result = run_local(SCRIPT, timeout="PT1S", script=script)
     assert result.state == "FAILED"
     assert "timed out" in result.error
     assert process_gone(int(pid_file.read_text()))
 
 
-def test_fail_fast_stops_at_the_first_failing_command(plait_runner: Any, log_messages: Messages):
+def test_fail_fast_stops_at_the_first_failing_command(run_local: RunLocal, log_messages: Messages):
     commands = ["echo before", "false", "echo after"]
-    strict = plait_runner.run_task(COMMANDS, {"runner": "PROCESS", "commands": commands})
+    strict = run_local(COMMANDS, commands=commands)
     assert strict.state == "FAILED"
     assert "exited with code 1" in strict.error
     assert "after" not in log_messages(strict, "INFO")
 
-    lenient = plait_runner.run_task(
-        COMMANDS, {"runner": "PROCESS", "failFast": False, "commands": commands}
-    )
+    lenient = run_local(COMMANDS, failFast=False, commands=commands)
     assert lenient.state == "SUCCESS", lenient.error
     assert log_messages(lenient, "INFO")[-2:] == ["before", "after"]
 
 
-def test_interpreter_and_env(plait_runner: Any, log_messages: Messages, monkeypatch):
+def test_interpreter_and_env(run_local: RunLocal, log_messages: Messages, monkeypatch):
     monkeypatch.setenv("SECRET_API_TOKEN", "c2VjcmV0")
-    result = plait_runner.run_task(
+    result = run_local(
         COMMANDS,
-        {
-            "runner": "PROCESS",
-            "interpreter": ["/bin/bash", "-c"],
-            "env": {"GREETING": "hello"},
-            "commands": [
-                'if [[ -n "$BASH_VERSION" ]]; then echo "bash says $GREETING"; fi',
-                'echo "secret visible: ${SECRET_API_TOKEN:-no}"',
-            ],
-        },
+        interpreter=["/bin/bash", "-c"],
+        env={"GREETING": "hello"},
+        commands=[
+            'if [[ -n "$BASH_VERSION" ]]; then echo "bash says $GREETING"; fi',
+            'echo "secret visible: ${SECRET_API_TOKEN:-no}"',
+        ],
     )
     assert result.state == "SUCCESS", result.error
     assert log_messages(result, "INFO")[-2:] == ["bash says hello", "secret visible: no"]

@@ -73,6 +73,26 @@ class Example:
     """A whole flow in YAML, using the task type."""
 
 
+def example_flow(
+    flow_id: str,
+    tasks: str,
+    *,
+    namespace: str = "company.team",
+    inputs: str | None = None,
+    variables: str | None = None,
+) -> str:
+    """The YAML of a whole example flow from its sections, so an example spells out only what
+    it demonstrates and every example of every plugin is laid out the same way.
+
+    ``tasks``, ``inputs`` and ``variables`` are the bodies of those sections as they appear in
+    the flow (indented by two spaces, each ending with a newline); sections are separated by a
+    blank line, in the order inputs, variables, tasks.
+    """
+    sections = {"inputs": inputs, "variables": variables, "tasks": tasks}
+    body = "\n".join(f"{name}:\n{text}" for name, text in sections.items() if text is not None)
+    return f"id: {flow_id}\nnamespace: {namespace}\n\n{body}"
+
+
 P = TypeVar("P", bound=TaskProperties)
 O = TypeVar("O", bound=TaskOutputs)  # noqa: E741
 

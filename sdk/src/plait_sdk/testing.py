@@ -16,9 +16,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from plait_sdk.task import Task
 
 
 @dataclass
@@ -129,6 +132,31 @@ class PlaitRunner:
     def read(self, uri: str) -> bytes:
         with self.engine.storage.open(uri) as stream:
             return stream.read()
+
+
+def check_task_type(
+    task: type[Task[Any, Any]],
+    runner: PlaitRunner,
+    *,
+    run_examples: bool = True,
+    examples_must_run: bool = True,
+) -> None:
+    """Fail the test unless ``task`` honours the plugin contract, as ``plait plugin check``
+    checks it: described schemas, examples that validate (and run to SUCCESS, with outputs
+    matching the output schema), unique ids and aliases registered to it.
+
+    ``examples_must_run=False`` tolerates examples that cannot run in the test environment
+    (they call a remote service, say); ``run_examples=False`` skips running them."""
+    from plait.contract import check_task_type as check
+    from plait.contract import problems
+
+    findings = check(task, runner.engine, run=run_examples, must_run=examples_must_run)
+    found = problems(findings)
+    if found:
+        pytest.fail(
+            f"{task.type} breaks the plugin contract:\n" + "\n".join(f"  {f}" for f in found),
+            pytrace=False,
+        )
 
 
 @pytest.fixture

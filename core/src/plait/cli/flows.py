@@ -8,7 +8,7 @@ import click
 
 from plait.cli.engine import open_engine
 from plait.cli.main import user_errors
-from plait.cli.output import table
+from plait.cli.output import flow_files_argument, table
 
 
 @click.group()
@@ -17,12 +17,7 @@ def flows() -> None:
 
 
 @flows.command()
-@click.argument(
-    "flow_files",
-    nargs=-1,
-    required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-)
+@flow_files_argument
 @user_errors
 def deploy(flow_files: tuple[Path, ...]) -> None:
     """Validate and store flows; an unchanged flow keeps its revision."""

@@ -13,6 +13,7 @@ from plait.cli.main import user_errors
 from plait.cli.output import EXIT_FAILED, print_json, table
 from plait.errors import PlaitError
 from plait.executor.runner import ExecutionRun
+from plait.state.model import Execution
 from plait.storage.uris import SCHEME
 
 
@@ -47,8 +48,7 @@ def list_executions(namespace: str | None, flow_id: str | None, limit: int, as_j
 @user_errors
 def show_execution(execution_id: str, as_json: bool) -> None:
     """Show one execution (an id or a unique id prefix): state, task runs, errors."""
-    with open_engine() as engine:
-        execution = engine.repository.get(execution_id)
+    execution = _load(execution_id)
     if as_json:
         print_json(execution.to_document())
         return
@@ -60,6 +60,11 @@ def show_execution(execution_id: str, as_json: bool) -> None:
         click.echo(f"inputs    {json.dumps(execution.inputs, default=str)}")
     rows = [(r.task_id, r.id, str(r.state), r.error or "") for r in execution.task_runs]
     click.echo(table(["TASK", "TASKRUN", "STATE", "ERROR"], rows, max_width=80))
+
+
+def _load(execution_id: str) -> Execution:
+    with open_engine() as engine:
+        return engine.repository.get(execution_id)
 
 
 def _mark_files(value: Any) -> Any:
@@ -100,8 +105,7 @@ def _scalar(value: Any) -> str:
 @user_errors
 def outputs(execution_id: str, as_json: bool) -> None:
     """The Outputs view: every task's outputs; storage URIs are marked [file]."""
-    with open_engine() as engine:
-        execution = engine.repository.get(execution_id)
+    execution = _load(execution_id)
     by_task = {run.task_id: run.outputs or {} for run in execution.task_runs}
     if as_json:
         print_json({"tasks": by_task, "flow": execution.outputs or {}})

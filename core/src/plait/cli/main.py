@@ -43,14 +43,16 @@ def cli() -> None:
 
     State and files live under PLAIT_HOME (default ~/.plait). Plugins are the installed
     distributions with an entry point in the `plait` group; PLAIT_LOAD_PLUGINS (a comma list of
-    distribution names) restricts which load.
+    distribution names) restricts which load. An installed distribution config
+    (PLAIT_DISTRIBUTION, or <prefix>/share/plait/distribution.toml) restricts them too and adds
+    its defaults: see `plait dist info`.
     """
 
 
 def _register_commands() -> None:
-    from plait.cli import docs, flows, inspect, plugins, run, schema, storage
+    from plait.cli import dist, docs, flows, inspect, plugin_cmd, plugins, run, schema, storage
 
-    for module in (run, flows, inspect, storage, plugins, schema, docs):
+    for module in (run, flows, inspect, storage, plugins, plugin_cmd, dist, schema, docs):
         module.register(cli)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import click
@@ -12,6 +13,15 @@ import click
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_INVALID = 2
+
+
+flow_files_argument = click.argument(
+    "flow_files",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+"""One or more flow files, as `plait validate` and `plait flows deploy` take them."""
 
 
 def print_json(value: Any) -> None:

@@ -10,7 +10,10 @@ from plait.cli.output import print_json, table
 
 @click.group()
 def plugins() -> None:
-    """Inspect installed plugins."""
+    """List installed plugins; create and check new ones (`plait plugin` is the same group).
+
+    The plugin authors' guide: docs/plugins/writing-a-plugin.md.
+    """
 
 
 @plugins.command("list")

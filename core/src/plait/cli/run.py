@@ -12,7 +12,7 @@ import click
 
 from plait.cli.engine import open_engine
 from plait.cli.main import user_errors
-from plait.cli.output import EXIT_FAILED, EXIT_INVALID, EXIT_OK, print_json
+from plait.cli.output import EXIT_FAILED, EXIT_INVALID, EXIT_OK, flow_files_argument, print_json
 from plait.errors import FlowValidationError, Problem
 from plait.state.model import Execution, LogEntry, TaskRun
 
@@ -117,12 +117,8 @@ def run(flow_file: Path, inputs: tuple[str, ...], as_json: bool) -> None:
 
 
 @click.command()
-@click.argument(
-    "flow_files",
-    nargs=-1,
-    required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-)
+@flow_files_argument
+@user_errors
 def validate(flow_files: tuple[Path, ...]) -> None:
     """Check flows without running them: syntax, task types, properties, expressions.
 

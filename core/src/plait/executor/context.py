@@ -20,16 +20,24 @@ if TYPE_CHECKING:
     from plait.executor.runner import ExecutionRun
 
 
-class TaskRunLogger:
-    """Masks secrets, then records the line and passes it to the listener."""
+LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR")
 
-    def __init__(self, run: ExecutionRun, task_id: str, taskrun_id: str) -> None:
+
+class TaskRunLogger:
+    """Drops lines below the task's ``logLevel``, then records the line (masked) and passes it
+    to the listener."""
+
+    def __init__(
+        self, run: ExecutionRun, task_id: str, taskrun_id: str, level: str | None = None
+    ) -> None:
         self._run = run
         self._task_id = task_id
         self._taskrun_id = taskrun_id
+        self._threshold = LEVELS.index(level) if level in LEVELS else 0
 
     def _emit(self, level: str, message: str) -> None:
-        self._run.record_log(level, message, self._task_id, self._taskrun_id)
+        if LEVELS.index(level) >= self._threshold:
+            self._run.record_log(level, message, self._task_id, self._taskrun_id)
 
     def debug(self, message: str) -> None:
         self._emit("DEBUG", message)
@@ -81,7 +89,9 @@ class ExecutionServices:
 class TaskRunContext:
     """One task run's view of the engine (implements plait_sdk.RunContext)."""
 
-    def __init__(self, run: ExecutionRun, task_id: str, taskrun_id: str) -> None:
+    def __init__(
+        self, run: ExecutionRun, task_id: str, taskrun_id: str, *, log_level: str | None = None
+    ) -> None:
         execution = run.execution
         self._run = run
         self.execution_id = execution.id
@@ -89,7 +99,7 @@ class TaskRunContext:
         self.flow_id = execution.flow_id
         self.task_id = task_id
         self.taskrun_id = taskrun_id
-        self.log = TaskRunLogger(run, task_id, taskrun_id)
+        self.log = TaskRunLogger(run, task_id, taskrun_id, log_level)
         self.storage: TaskRunStorage = run.engine.storage.for_task_run(
             namespace=execution.namespace,
             flow_id=execution.flow_id,

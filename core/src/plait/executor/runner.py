@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 import traceback
 import uuid
 from collections.abc import Mapping
@@ -17,13 +18,14 @@ from typing import TYPE_CHECKING, Any
 from plait_sdk import SubflowRun, TaskFailure
 from plait_sdk.task import Task
 
+from plait.durations import parse_duration
 from plait.errors import ExpressionError, PlaitError
 from plait.executor.context import ExecutionServices, TaskRunContext, log_entry
 from plait.executor.events import ExecutionListener, NoListener
 from plait.executor.masking import SecretMasker
 from plait.executor.properties import render_properties, validate_properties
+from plait.executor.retry import RetryPolicy
 from plait.flows import Flow, TaskDef, parse_flow, resolve_inputs, with_plugin_defaults
-from plait.flows.durations import parse_duration
 from plait.state.model import Execution, State, TaskRun
 from plait.storage import uris
 from plait.storage.internal import TaskRunStorage
@@ -188,11 +190,11 @@ class ExecutionRun:
         for task in self.flow.tasks:
             if task.disabled:
                 continue
-            state = self._run_task(task)
+            state, allowed_to_fail = self._run_task(task)
             if state is State.WARNING:
                 warned = True
             elif state.is_failed:
-                if not task.allow_failure:
+                if not allowed_to_fail:
                     return True, warned
                 warned = True
         return False, warned
@@ -223,46 +225,82 @@ class ExecutionRun:
         self.execution.outputs = self.masker.mask_value(_json_safe(values))
         return True
 
-    def _run_task(self, task: TaskDef) -> State:
+    def _run_task(self, task: TaskDef) -> tuple[State, bool]:
+        """Run one task, with its retries; return its final state and whether it may fail."""
         execution = self.execution
         run = TaskRun(id=new_taskrun_id(), task_id=task.id, state=State.CREATED)
         execution.task_runs.append(run)
         run.transition(State.RUNNING)
         self.save()
         self.listener.task_started(execution, run)
-        ctx = TaskRunContext(self, task.id, run.id)
-        try:
-            outputs = self._call_task(task, run, ctx)
-        except TaskFailure as exc:
-            self._fail(run, ctx.mask(str(exc)))
-        except PlaitError as exc:
-            self._fail(run, ctx.mask(str(exc)))
-        except Exception as exc:  # a bug in a task type: keep the traceback in the logs
-            self.record_log("DEBUG", ctx.mask(traceback.format_exc()), task.id, run.id)
-            self._fail(run, ctx.mask(f"{type(exc).__name__}: {exc}"))
-        else:
-            run.outputs = self.masker.mask_value(outputs)
-            self.outputs[task.id] = outputs
-            for reason in ctx.warnings:
-                self.record_log("WARN", reason, task.id, run.id)
-            run.transition(State.WARNING if ctx.warnings else State.SUCCESS)
-        finally:
-            ctx.cleanup()
+        started = time.monotonic()
+        while True:
+            ctx = TaskRunContext(self, task.id, run.id, log_level=task.log_level)
+            try:
+                cls, task = self._resolve(task)
+                outputs = self._call_task(cls, task, run, ctx)
+            except Exception as exc:
+                message = self._failure_message(exc, ctx, task, run)
+                policy = RetryPolicy.from_config(task.retry)
+                wait = policy.delay(run.attempts, time.monotonic() - started) if policy else None
+                if wait is None:
+                    self._fail(run, message)
+                    break
+                self.record_log(
+                    "WARN",
+                    f"attempt {run.attempts} failed: {message}; retrying in {wait:g}s",
+                    task.id,
+                    run.id,
+                )
+                time.sleep(wait)
+                run.attempts += 1
+                continue
+            else:
+                run.outputs = self.masker.mask_value(outputs)
+                self.outputs[task.id] = outputs
+                for reason in ctx.warnings:
+                    self.record_log("WARN", reason, task.id, run.id)
+                warned = bool(ctx.warnings) or (run.attempts > 1 and _warns_on_retry(task))
+                run.transition(State.WARNING if warned else State.SUCCESS)
+                break
+            finally:
+                ctx.cleanup()
         self.save()
         self.listener.task_ended(execution, run)
-        return run.state
+        return run.state, task.allow_failure
+
+    def _failure_message(
+        self, exc: Exception, ctx: TaskRunContext, task: TaskDef, run: TaskRun
+    ) -> str:
+        if isinstance(exc, (TaskFailure, PlaitError)):
+            return ctx.mask(str(exc))
+        # A bug in a task type: keep the traceback in the logs (at DEBUG).
+        self.record_log("DEBUG", ctx.mask(traceback.format_exc()), task.id, run.id)
+        return ctx.mask(f"{type(exc).__name__}: {exc}")
+
+    def _resolve(self, task: TaskDef) -> tuple[type[Task[Any, Any]], TaskDef]:
+        """The task's type and the task as it runs (plugin defaults applied)."""
+        cls = self.engine.registry.find_task_type(task.type)
+        if cls is None:  # validated before the run; a plugin may have vanished since
+            raise TaskFailure(self.engine.registry.unknown_task_type_message(task.type))
+        effective = with_plugin_defaults(
+            task,
+            cls.type,
+            self.flow.plugin_defaults,
+            aliases=cls.aliases,
+            global_defaults=self.engine.global_defaults,
+        )
+        return cls, effective
 
     def _fail(self, run: TaskRun, message: str) -> None:
         run.error = message
         self.record_log("ERROR", message, run.task_id, run.id)
         run.transition(State.FAILED)
 
-    def _call_task(self, task: TaskDef, run: TaskRun, ctx: TaskRunContext) -> dict[str, Any]:
-        cls = self.engine.registry.find_task_type(task.type)
-        if cls is None:  # validated before the run; a plugin may have vanished since
-            raise TaskFailure(self.engine.registry.unknown_task_type_message(task.type))
+    def _call_task(
+        self, cls: type[Task[Any, Any]], task: TaskDef, run: TaskRun, ctx: TaskRunContext
+    ) -> dict[str, Any]:
         instance: Task[Any, Any] = cls()
-        task = with_plugin_defaults(task, cls.type, self.flow.plugin_defaults, aliases=cls.aliases)
         raw = task.properties
         variables = self.task_variables(task.id)
         ctx.variables = variables
@@ -312,6 +350,11 @@ class ExecutionRun:
         root = self.engine.settings.home / "work" / self.execution.id
         with contextlib.suppress(OSError):  # not empty: a task left files (kept for debugging)
             root.rmdir()
+
+
+def _warns_on_retry(task: TaskDef) -> bool:
+    policy = RetryPolicy.from_config(task.retry)
+    return policy is not None and policy.warning_on_retry
 
 
 def _json_safe(value: Any) -> Any:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from plait.flows.durations import format_duration, parse_duration
+from plait.durations import format_duration, parse_duration
 from plait.flows.model import InputDef
 
 STORAGE_SCHEME = "plait://"

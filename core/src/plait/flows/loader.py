@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from plait.durations import parse_duration
 from plait.errors import FlowValidationError, Problem
 from plait.flows import ids
-from plait.flows.durations import parse_duration
 from plait.flows.input_types import (
     COMMON_INPUT_KEYS,
     INPUT_TYPES,

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from plait.flows.durations import parse_duration
+from plait.durations import parse_duration
 from plait.flows.yaml_positions import PathKey, SourceMap
 
 COMMON_TASK_KEYS = frozenset(

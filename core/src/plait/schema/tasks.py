@@ -34,7 +34,7 @@ RETRY_DEFINITION = "flow.retry"
 DURATION_PATTERN = (
     r"^[Pp](?=\d|[Tt]\d)(\d+[Dd])?([Tt](?=\d)(\d+[Hh])?(\d+[Mm])?(\d+([.,]\d{1,9})?[Ss])?)?$"
 )
-"""ISO-8601 durations as :func:`plait.flows.durations.parse_duration` reads them (``PT5M``)."""
+"""ISO-8601 durations as :func:`plait.durations.parse_duration` reads them (``PT5M``)."""
 
 
 def anchored(pattern: str) -> str:

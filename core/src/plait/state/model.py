@@ -17,6 +17,8 @@ from enum import StrEnum
 from pathlib import PurePath
 from typing import Any
 
+from plait.durations import format_duration
+
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 ID_LENGTH = 22
 """62**22 > 2**128: every uuid4 fits, so ids are fixed-length and as unique as a uuid4."""
@@ -277,34 +279,12 @@ def json_default(value: Any) -> Any:
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, dt.timedelta):
-        return iso_duration(value)
+        return format_duration(value)
     if isinstance(value, set | frozenset | tuple):
         return list(value)
     if isinstance(value, PurePath):
         return str(value)
     raise TypeError(f"value of type {type(value).__name__} cannot be stored as JSON: {value!r}")
-
-
-def iso_duration(value: dt.timedelta) -> str:
-    """ISO 8601 duration (``PT1H30M``), the form Kestra uses for DURATION values."""
-    micros = (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
-    sign = "-" if micros < 0 else ""
-    micros = abs(micros)
-    days, micros = divmod(micros, 86_400_000_000)
-    hours, micros = divmod(micros, 3_600_000_000)
-    minutes, micros = divmod(micros, 60_000_000)
-    seconds, micros = divmod(micros, 1_000_000)
-    text = f"{sign}P{days}D" if days else f"{sign}P"
-    time = ""
-    if hours:
-        time += f"{hours}H"
-    if minutes:
-        time += f"{minutes}M"
-    if seconds or micros:
-        time += f"{seconds}.{micros:06d}".rstrip("0").rstrip(".") + "S"
-    if time or not days:
-        text += "T" + (time or "0S")
-    return text
 
 
 @dataclass

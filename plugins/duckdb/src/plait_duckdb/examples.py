@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from plait_sdk import Example
+from plait_sdk.task import example_flow
 
 STORE_CSV_AGGREGATE = Example(
     title="Aggregate a CSV file and store the result in the internal storage",
-    flow="""\
-id: duckdb_store
-namespace: company.team
-
-tasks:
+    flow=example_flow(
+        "duckdb_store",
+        """\
   - id: query
     type: plait.duckdb.Query
     inputFiles:
@@ -26,15 +25,14 @@ tasks:
       ORDER BY avg_price DESC;
     fetchType: STORE
 """,
+    ),
 )
 
 PARAMETERS_FETCH_ONE = Example(
     title="Bind parameters and fetch one row into the outputs",
-    flow="""\
-id: duckdb_parameters
-namespace: company.team
-
-tasks:
+    flow=example_flow(
+        "duckdb_parameters",
+        """\
   - id: expensive
     type: plait.duckdb.Query
     sql: |
@@ -55,15 +53,14 @@ tasks:
       {{ outputs.expensive.row.products }} products,
       up to {{ outputs.expensive.row.top_price }}
 """,
+    ),
 )
 
 KESTRA_OUTPUT_FILES = Example(
     title="Write a file with COPY, Kestra style, and query it in the next task",
-    flow="""\
-id: duckdb_files
-namespace: company.team
-
-tasks:
+    flow=example_flow(
+        "duckdb_files",
+        """\
   - id: export
     type: io.kestra.plugin.jdbc.duckdb.Query
     sql: |
@@ -79,15 +76,14 @@ tasks:
     sql: SELECT sum(square) AS total FROM 'squares.csv'
     fetchType: FETCH_ONE
 """,
+    ),
 )
 
 DATABASE_FILE = Example(
     title="Build a database file in one task and query it in another",
-    flow="""\
-id: duckdb_database_file
-namespace: company.team
-
-tasks:
+    flow=example_flow(
+        "duckdb_database_file",
+        """\
   - id: load
     type: plait.duckdb.Query
     sql: CREATE TABLE events AS SELECT range AS id, 'event ' || range AS label FROM range(100);
@@ -99,6 +95,7 @@ tasks:
     sql: SELECT count(*) AS events, max(label) AS last_label FROM events
     fetchType: FETCH_ONE
 """,
+    ),
 )
 
 EXAMPLES = (STORE_CSV_AGGREGATE, PARAMETERS_FETCH_ONE, KESTRA_OUTPUT_FILES, DATABASE_FILE)

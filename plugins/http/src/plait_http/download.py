@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from email.message import Message
+from typing import ClassVar
 from urllib.parse import unquote
 
 import httpx
 from plait_sdk import Example, RunContext, Task, TaskFailure, TaskOutputs, output, prop
 
+from plait_http import examples
 from plait_http.exchange import HttpProperties, describe, exchange, response_headers
 
 DEFAULT_FILE_NAME = "download"
@@ -53,50 +55,7 @@ class Download(Task[DownloadProperties, DownloadOutputs]):
     aliases = ("io.kestra.plugin.core.http.Download", "io.kestra.plugin.fs.http.Download")
     Properties = DownloadProperties
     Outputs = DownloadOutputs
-    examples = (
-        Example(
-            "Download a file and use it in the next task",
-            """\
-id: download_products
-namespace: dev
-
-inputs:
-  - id: api_url
-    type: STRING
-    defaults: https://dummyjson.com/products
-
-tasks:
-  - id: download
-    type: plait.http.Download
-    uri: "{{ inputs.api_url }}"
-    saveAs: products.json
-
-  - id: log
-    type: plait.core.Log
-    message: "{{ outputs.download.length }} bytes stored at {{ outputs.download.uri }}"
-""",
-        ),
-        Example(
-            "Download a CSV file behind basic authentication",
-            """\
-id: download_orders
-namespace: dev
-
-tasks:
-  - id: extract
-    type: plait.http.Download
-    uri: https://huggingface.co/datasets/kestra/datasets/raw/main/csv/orders.csv
-    options:
-      timeout:
-        connectTimeout: PT30S
-        readIdleTimeout: PT2M
-      auth:
-        type: BASIC
-        username: "{{ secret('FILES_USER') }}"
-        password: "{{ secret('FILES_PASSWORD') }}"
-""",
-        ),
-    )
+    examples: ClassVar[tuple[Example, ...]] = examples.DOWNLOAD
 
     def run(self, props: DownloadProperties, ctx: RunContext) -> DownloadOutputs:
         length = 0

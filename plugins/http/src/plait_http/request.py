@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import codecs
+from typing import ClassVar
 
 import httpx
 from plait_sdk import Example, RunContext, Task, TaskFailure, TaskOutputs, output
 
+from plait_http import examples
 from plait_http.exchange import (
     HttpProperties,
     describe,
@@ -43,83 +45,7 @@ class Request(Task[HttpProperties, RequestOutputs]):
     aliases = ("io.kestra.plugin.core.http.Request", "io.kestra.plugin.fs.http.Request")
     Properties = HttpProperties
     Outputs = RequestOutputs
-    examples = (
-        Example(
-            "Fetch JSON from an API and use it downstream with jq",
-            """\
-id: products_summary
-namespace: dev
-
-inputs:
-  - id: api_url
-    type: STRING
-    defaults: https://dummyjson.com/products
-
-tasks:
-  - id: api
-    type: plait.http.Request
-    uri: "{{ inputs.api_url }}"
-
-  - id: count
-    type: plait.core.Return
-    format: "{{ outputs.api.body | jq('.products') | first | length }}"
-
-  - id: log
-    type: plait.core.Log
-    message: "HTTP {{ outputs.api.code }}: {{ outputs.count.value }} products"
-""",
-        ),
-        Example(
-            "POST a JSON payload with a bearer token, accepting an error status",
-            """\
-id: add_product
-namespace: dev
-
-inputs:
-  - id: payload
-    type: JSON
-    defaults: '{"title": "plait Pen"}'
-
-tasks:
-  - id: send
-    type: plait.http.Request
-    uri: https://dummyjson.com/products/add
-    method: POST
-    contentType: application/json
-    body: "{{ inputs.payload }}"
-    options:
-      allowFailed: true
-      auth:
-        type: BEARER
-        token: "{{ secret('API_TOKEN') }}"
-
-  - id: show
-    type: plait.core.Log
-    message: "{{ outputs.send.code }} {{ outputs.send.body }}"
-""",
-        ),
-        Example(
-            "Upload a file from internal storage as a multipart form",
-            """\
-id: upload_report
-namespace: dev
-
-tasks:
-  - id: fetch
-    type: plait.http.Download
-    uri: https://dummyjson.com/products
-
-  - id: upload
-    type: plait.http.Request
-    uri: https://upload.example.com/reports
-    method: POST
-    contentType: multipart/form-data
-    formData:
-      title: Daily products
-      report: "{{ outputs.fetch.uri }}"
-""",
-        ),
-    )
+    examples: ClassVar[tuple[Example, ...]] = examples.REQUEST
 
     def run(self, props: HttpProperties, ctx: RunContext) -> RequestOutputs:
         limit = props.options.maxContentLength

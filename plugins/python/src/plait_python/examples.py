@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from plait_sdk import Example
+from plait_sdk.task import example_flow
 
 SCRIPT = (
     Example(
         title="Compute in a local process and pass values and files to the next task",
-        flow="""\
-id: python_script_outputs
-namespace: company.team
-
-variables:
+        flow=example_flow(
+            "python_script_outputs",
+            variables="""\
   rows: [{"name": "a", "ok": true}, {"name": "b", "ok": false}]
-
-tasks:
+""",
+            tasks="""\
   - id: python
     type: io.kestra.plugin.scripts.python.Script
     runner: PROCESS
@@ -32,14 +31,13 @@ tasks:
       kept {{ outputs.python.vars.kept }} row(s):
       {{ outputs.python.outputFiles['kept.txt'] }}
 """,
+        ),
     ),
     Example(
         title="Install a package for the script without touching the engine's environment",
-        flow="""\
-id: python_script_packages
-namespace: company.team
-
-tasks:
+        flow=example_flow(
+            "python_script_packages",
+            """\
   - id: python
     type: io.kestra.plugin.scripts.python.Script
     taskRunner:
@@ -51,14 +49,13 @@ tasks:
       import six
       print(f"six {six.__version__} in a cached virtual environment")
 """,
+        ),
     ),
     Example(
         title="Run the script in a Docker container",
-        flow="""\
-id: python_script_docker
-namespace: company.team
-
-tasks:
+        flow=example_flow(
+            "python_script_docker",
+            """\
   - id: python
     type: io.kestra.plugin.scripts.python.Script
     docker:
@@ -70,17 +67,16 @@ tasks:
       with open("{{ outputDir }}/where.txt", "w") as out:
           out.write(platform.platform())
 """,
+        ),
     ),
 )
 
 COMMANDS = (
     Example(
         title="Run a program given as an input file and keep the files it writes",
-        flow="""\
-id: python_commands
-namespace: company.team
-
-tasks:
+        flow=example_flow(
+            "python_commands",
+            """\
   - id: python
     type: io.kestra.plugin.scripts.python.Commands
     runner: PROCESS
@@ -96,14 +92,13 @@ tasks:
     outputFiles:
       - "*.csv"
 """,
+        ),
     ),
     Example(
         title="Run commands in a container with the Docker task runner",
-        flow="""\
-id: python_commands_docker
-namespace: company.team
-
-tasks:
+        flow=example_flow(
+            "python_commands_docker",
+            """\
   - id: python
     type: io.kestra.plugin.scripts.python.Commands
     containerImage: python:slim
@@ -114,5 +109,6 @@ tasks:
       - python --version
       - python -c 'import sys; print(sys.platform)'
 """,
+        ),
     ),
 )

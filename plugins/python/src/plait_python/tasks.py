@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
 from plait_sdk import Example, RunContext, Task, TaskFailure
@@ -76,11 +77,10 @@ class _ExecTask(Task[P, ExecOutputs], Generic[P]):
             **workspace.environment(seen_root),
         }
         collector = OutputCollector(ctx.log)
-        watch = Watch(cancelled=ctx.cancelled)
-        if kind is RunnerKind.DOCKER:
-            finished = _run_docker(props, ctx, workspace, commands, env, collector, watch)
-        else:
-            finished = _run_local(props, ctx, workspace, commands, env, collector, watch)
+        launch = _Launch(
+            props, ctx, workspace, commands, env, collector, Watch(cancelled=ctx.cancelled)
+        )
+        finished = launch.in_container() if kind is RunnerKind.DOCKER else launch.in_process()
         self._judge(finished, collector, props, ctx, kind)
         return ExecOutputs(
             exitCode=finished.exit_code,
@@ -116,70 +116,71 @@ def _seen_root(kind: RunnerKind) -> str | None:
     return CONTAINER_WORKDIR if kind is RunnerKind.DOCKER else None
 
 
-def _run_local(
-    props: ExecProperties,
-    ctx: RunContext,
-    workspace: Workspace,
-    commands: Sequence[str],
-    env: Mapping[str, str],
-    collector: OutputCollector,
-    watch: Watch,
-) -> Finished:
-    before = props.beforeCommands or []
-    base = {
-        name: value
-        for name, value in host_environment().items()
-        if not name.startswith(HIDDEN_ENV_PREFIXES)
-    }
-    base.update(env)
-    with VenvCache().lease(before, ctx.log, ctx.cancelled) as lease:
-        marker = str(lease.marker) if lease.marker is not None else None
+@dataclass(frozen=True)
+class _Launch:
+    """One task run's command line and what either runner needs to run it."""
+
+    props: ExecProperties
+    ctx: RunContext
+    workspace: Workspace
+    commands: Sequence[str]
+    env: Mapping[str, str]
+    collector: OutputCollector
+    watch: Watch
+
+    def in_process(self) -> Finished:
+        """Run locally, in the cached virtual environment that ``beforeCommands`` set up,
+        without the engine's secrets in the environment."""
+        props, ctx = self.props, self.ctx
+        before = props.beforeCommands or []
+        base = {
+            name: value
+            for name, value in host_environment().items()
+            if not name.startswith(HIDDEN_ENV_PREFIXES)
+        }
+        base.update(self.env)
+        with VenvCache().lease(before, ctx.log, ctx.cancelled) as lease:
+            marker = str(lease.marker) if lease.marker is not None else None
+            argv = command_line(
+                props.interpreter, before, self.commands, fail_fast=props.failFast, marker=marker
+            )
+            self.watch.on_tick = lease.poll
+            return run_process(
+                argv,
+                cwd=self.workspace.root,
+                env=lease.environment(base),
+                on_line=self.collector,
+                watch=self.watch,
+            )
+
+    def in_container(self) -> Finished:
+        """Run in a Docker container labelled with the run, after clearing containers that
+        dead engines left behind."""
+        props, ctx = self.props, self.ctx
+        spec = container_spec(props)
         argv = command_line(
-            props.interpreter, before, commands, fail_fast=props.failFast, marker=marker
+            props.interpreter, props.beforeCommands or [], self.commands, fail_fast=props.failFast
         )
-        watch.on_tick = lease.poll
-        return run_process(
-            argv,
-            cwd=workspace.root,
-            env=lease.environment(base),
-            on_line=collector,
-            watch=watch,
-        )
-
-
-def _run_docker(
-    props: ExecProperties,
-    ctx: RunContext,
-    workspace: Workspace,
-    commands: Sequence[str],
-    env: Mapping[str, str],
-    collector: OutputCollector,
-    watch: Watch,
-) -> Finished:
-    spec = container_spec(props)
-    argv = command_line(
-        props.interpreter, props.beforeCommands or [], commands, fail_fast=props.failFast
-    )
-    labels = {
-        LABEL_EXECUTION: ctx.execution_id,
-        LABEL_TASK: ctx.task_id,
-        LABEL_TASKRUN: ctx.taskrun_id,
-    }
-    with connect() as client:
-        remove_orphans(client, ctx.log)
-        ensure_image(client, spec.image, spec.options.pullPolicy, ctx.log)
-        return run_container(
-            client,
-            spec,
-            argv,
-            host_workdir=workspace.root,
-            env=env,
-            labels=labels,
-            on_line=collector,
-            watch=watch,
-            owner=default_owner(),
-            log=ctx.log,
-        )
+        labels = {
+            LABEL_EXECUTION: ctx.execution_id,
+            LABEL_TASK: ctx.task_id,
+            LABEL_TASKRUN: ctx.taskrun_id,
+        }
+        with connect() as client:
+            remove_orphans(client, ctx.log)
+            ensure_image(client, spec.image, spec.options.pullPolicy, ctx.log)
+            return run_container(
+                client,
+                spec,
+                argv,
+                host_workdir=self.workspace.root,
+                env=self.env,
+                labels=labels,
+                on_line=self.collector,
+                watch=self.watch,
+                owner=default_owner(),
+                log=ctx.log,
+            )
 
 
 class Script(_ExecTask[ScriptProperties]):

@@ -1,0 +1,143 @@
+"""``plait plugins new`` and ``plait plugins check``, for plugin authors: scaffold a new plugin,
+check one against the contract."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import tempfile
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+import click
+
+from plait.cli.main import user_errors
+from plait.cli.output import EXIT_FAILED, print_json
+
+if TYPE_CHECKING:
+    from plait.api import Engine
+    from plait.contract import Finding
+    from plait.plugins import PluginInfo
+
+
+@click.command("new")
+@click.argument("name")
+@click.option(
+    "--dir",
+    "parent",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Folder in which to create the project folder plait-NAME.",
+)
+@user_errors
+def new_command(name: str, parent: Path) -> None:
+    """Create the plugin project plait-NAME: pyproject.toml with its entry point, one task type
+    with properties, outputs and an example, tests using the SDK harness, a README and a CI
+    workflow."""
+    from plait.scaffold import create_plugin
+
+    names, target = create_plugin(name, parent)
+    click.echo(f"created {target} (task type plait.{names.namespace}.WordCount)")
+    click.echo(
+        f"next:\n  cd {target}\n  python -m venv .venv && . .venv/bin/activate\n"
+        f"  pip install -e '.[test]'\n  pytest\n  plait plugin check {names.distribution}"
+    )
+
+
+@click.command("check")
+@click.argument("target", required=False)
+@click.option(
+    "--run/--no-run",
+    default=True,
+    show_default=True,
+    help="Run each valid example and check the outputs against the output schema.",
+)
+@click.option(
+    "--require-runs",
+    is_flag=True,
+    help="Count an example that cannot run here (missing input, unreachable service) as a "
+    "problem, not a note.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@user_errors
+def check_command(target: str | None, run: bool, require_runs: bool, as_json: bool) -> None:
+    """Check plugins against the contract: schemas described, examples that validate and run,
+    outputs that match the output schema, unique ids and aliases, the SDK major declared.
+
+    TARGET is an installed distribution (plait-acme), an entry point name, or an importable
+    plugin module not installed yet (plait_acme.plugin); default: every installed plugin.
+    Examples run on a temporary PLAIT_HOME. Exit status 1 if any problem is found.
+    """
+    from plait.contract import check_module, check_task_types, problems
+    from plait.plugins import CORE_DISTRIBUTION
+
+    findings: list[Finding] = []
+    with tempfile.TemporaryDirectory(prefix="plait-check-") as home:
+        engine, selected = _select(target, Path(home))
+        try:
+            for info, module in selected:
+                if info.distribution != CORE_DISTRIBUTION:  # the core's modules ship with it
+                    findings += check_module(module, info.distribution)
+                classes = [engine.registry.canonical_types[t] for t in sorted(info.task_types)]
+                findings += check_task_types(classes, engine, run=run, must_run=require_runs)
+        finally:
+            engine.close()
+    if as_json:
+        print_json([f.__dict__ for f in findings])
+    else:
+        for finding in findings:
+            mark = {"ok": "ok     ", "note": "note   ", "problem": "PROBLEM"}[finding.level]
+            click.echo(f"{mark} {finding}")
+        found = problems(findings)
+        names = ", ".join(info.distribution for info, _ in selected)
+        verdict = f"{len(found)} problem(s)" if found else "no problems"
+        click.echo(f"checked {names}: {verdict}", err=True)
+    if problems(findings):
+        sys.exit(EXIT_FAILED)
+
+
+def _select(target: str | None, home: Path) -> tuple[Engine, list[tuple[PluginInfo, ModuleType]]]:
+    """The engine to check with, and the plugins to check with their modules."""
+    from plait.api import Engine
+    from plait.errors import PlaitError
+    from plait.plugins import CORE_DISTRIBUTION
+
+    engine = Engine.create(home=home)
+    loaded = [(info, engine.registry.pm.get_plugin(info.name)) for info in engine.registry.plugins]
+    if target is None:
+        chosen = [item for item in loaded if item[0].distribution != CORE_DISTRIBUTION]
+        if not chosen:
+            engine.close()
+            raise PlaitError("no plugin installed besides the core's; name one to check")
+        return engine, chosen
+    wanted = target.strip().lower().replace("_", "-")
+    chosen = [
+        (info, module)
+        for info, module in loaded
+        if wanted in (info.distribution.lower().replace("_", "-"), info.name)
+        or module.__name__ == target
+    ]
+    if chosen:
+        return engine, chosen
+    engine.close()
+    try:
+        module = importlib.import_module(target)
+    except ImportError as exc:
+        installed = ", ".join(sorted({info.distribution for info, _ in loaded}))
+        raise PlaitError(
+            f"'{target}' is neither an installed plugin distribution ({installed}) nor an "
+            f"importable module ({exc})"
+        ) from None
+    engine = Engine.create(home=home, extra_plugins=[module])
+    info = next(info for info in engine.registry.plugins if info.name == module.__name__)
+    return engine, [(info, module)]
+
+
+def register(cli: click.Group) -> None:
+    from plait.cli.plugins import plugins
+
+    plugins.add_command(new_command)
+    plugins.add_command(check_command)
+    cli.add_command(plugins, name="plugin")  # `plait plugin new NAME` reads naturally too
