@@ -3,29 +3,17 @@ PLAIT_HOME."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
+from support.wheels import Completed
 
 REPO = Path(__file__).resolve().parent.parent
 PLAIT = [sys.executable, "-m", "plait.cli"]
-
-
-@dataclass
-class Completed:
-    code: int
-    stdout: str
-    stderr: str
-
-    def json(self) -> Any:
-        return json.loads(self.stdout)
 
 
 CliRunner = Callable[..., Completed]
