@@ -5,6 +5,7 @@ preview of the query result, through the same `plait` commands a user would type
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ PLAIT = [sys.executable, "-m", "plait.cli"]
 
 
 def plait(*args: str, capture: bool = False) -> subprocess.CompletedProcess[str]:
-    print(f"\n$ plait {' '.join(args)}", flush=True)
+    print(f"\n$ plait {shlex.join(args)}", flush=True)
     return subprocess.run([*PLAIT, *args], text=True, capture_output=capture, check=False)
 
 

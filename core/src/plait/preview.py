@@ -35,7 +35,8 @@ def _records_table(records: list[dict[str, Any]], more: bool) -> str:
     headers: list[str] = []
     for record in records:
         headers.extend(k for k in record if k not in headers)
-    body = table(headers, [[r.get(h) for h in headers] for r in records]) if headers else "(empty)"
+    rows = [["null" if r.get(h) is None else r.get(h) for h in headers] for r in records]
+    body = table(headers, rows) if headers else "(empty)"
     return body + ("\n…" if more else "")
 
 
