@@ -36,7 +36,10 @@ def test_before_commands_install_into_a_cached_environment(
     monkeypatch: pytest.MonkeyPatch,
     log_messages: Callable[..., list[str]],
 ) -> None:
-    monkeypatch.delenv(CACHE_ENV_VAR)  # the default location: $PLAIT_HOME/cache/venvs
+    monkeypatch.delenv(CACHE_ENV_VAR)  # the default location: the engine's <home>/cache/venvs
+    # The engine's home wins over the environment (a distribution or a test picks it).
+    elsewhere = plait_home.parent / "elsewhere"
+    monkeypatch.setenv("PLAIT_HOME", str(elsewhere))
     assert not _engine_has_probe(), "the engine's environment must not have the probe already"
     before = [f"pip install --no-index {probe_wheel}"]
     properties = {
@@ -55,6 +58,7 @@ def test_before_commands_install_into_a_cached_environment(
     assert f"probe installed in {environment}" in log_messages(first, "INFO")
     assert any("creating a virtual environment" in m for m in log_messages(first))
     assert not _engine_has_probe(), "beforeCommands changed the engine's environment"
+    assert not elsewhere.exists()
 
     built = (environment / METADATA_FILE).stat()
     second = plait_runner.run_task(SCRIPT, properties)

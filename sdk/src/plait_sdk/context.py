@@ -87,6 +87,11 @@ class RunContext(Protocol):
         """This task run's private working directory, created on first use and removed after."""
         ...
 
+    def cache_dir(self, name: str) -> Path:
+        """A persistent directory ``name`` under the engine's home for caches kept across runs
+        (e.g. virtual environments), created on first use."""
+        ...
+
     def flag_warning(self, reason: str) -> None:
         """End this task run in WARNING instead of SUCCESS (e.g. output on stderr)."""
         ...

@@ -161,10 +161,16 @@ def check_task_type(
 
 @pytest.fixture
 def plait_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh ``PLAIT_HOME`` for this test, also set in the environment."""
+    """A fresh ``PLAIT_HOME`` for this test, also set in the environment.
+
+    The shell's plugin selection (``PLAIT_LOAD_PLUGINS``) and installed distribution config
+    (``PLAIT_DISTRIBUTION``) are switched off, so a test sees every installed plugin whatever
+    the developer's environment says."""
     home = tmp_path / "plait-home"
     home.mkdir()
     monkeypatch.setenv("PLAIT_HOME", str(home))
+    monkeypatch.delenv("PLAIT_LOAD_PLUGINS", raising=False)
+    monkeypatch.setenv("PLAIT_DISTRIBUTION", "")
     return home
 
 

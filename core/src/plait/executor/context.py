@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from plait_sdk.context import SubflowRun
 
-from plait.errors import ExpressionError, StorageError
+from plait.errors import ExpressionError, PlaitError, StorageError
 from plait.executor.masking import SecretMasker
 from plait.state.model import LogEntry
 from plait.storage.internal import TaskRunStorage
@@ -127,6 +127,11 @@ class TaskRunContext:
             self._working_dir = path
         return self._working_dir
 
+    def cache_dir(self, name: str) -> Path:
+        path = self._run.engine.settings.home / "cache" / safe_cache_name(name)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
     def flag_warning(self, reason: str) -> None:
         self.warnings.append(reason)
 
@@ -147,6 +152,13 @@ class TaskRunContext:
     def cleanup(self) -> None:
         if self._working_dir is not None:
             shutil.rmtree(self._working_dir, ignore_errors=True)
+
+
+def safe_cache_name(name: str) -> str:
+    """One plain path segment: a cache name never reaches outside ``<home>/cache``."""
+    if not name or name in (".", "..") or "/" in name or "\\" in name or "\x00" in name:
+        raise PlaitError(f"invalid cache directory name {name!r}")
+    return name
 
 
 def now() -> datetime:

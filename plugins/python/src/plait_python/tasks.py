@@ -43,7 +43,7 @@ from plait_python.selection import (
 )
 from plait_python.shell import command_line, run_python_script
 from plait_python.streams import Watch
-from plait_python.venvs import VenvCache
+from plait_python.venvs import VenvCache, cache_root
 
 SCRIPT_FILE = "_plait_script.py"
 """Name of the rendered script in the working directory (visible in tracebacks)."""
@@ -139,7 +139,7 @@ class _Launch:
             if not name.startswith(HIDDEN_ENV_PREFIXES)
         }
         base.update(self.env)
-        with VenvCache().lease(before, ctx.log, ctx.cancelled) as lease:
+        with VenvCache(cache_root(ctx)).lease(before, ctx.log, ctx.cancelled) as lease:
             marker = str(lease.marker) if lease.marker is not None else None
             argv = command_line(
                 props.interpreter, before, self.commands, fail_fast=props.failFast, marker=marker

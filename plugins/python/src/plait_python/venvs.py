@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from plait_sdk import TaskFailure, TaskLogger
+from plait_sdk import RunContext, TaskFailure, TaskLogger
 
 CACHE_ENV_VAR = "PLAIT_PYTHON_VENV_CACHE"
 LAYOUT_VERSION = "1"
@@ -45,11 +45,12 @@ LOCK_POLL_SECONDS = 0.2
 VENV_CREATE_TIMEOUT = 300
 
 
-def default_cache_root() -> Path:
+def cache_root(ctx: RunContext) -> Path:
+    """``PLAIT_PYTHON_VENV_CACHE`` when set, else the engine's cache (``<home>/cache/venvs``),
+    so a distribution's or a test's home is honoured."""
     if configured := os.environ.get(CACHE_ENV_VAR):
         return Path(configured)
-    home = Path(os.environ.get("PLAIT_HOME") or Path.home() / ".plait")
-    return home / "cache" / "venvs"
+    return ctx.cache_dir("venvs")
 
 
 def cache_key(before_commands: Sequence[str]) -> str:
@@ -86,8 +87,8 @@ class Lease:
 
 
 class VenvCache:
-    def __init__(self, root: Path | None = None) -> None:
-        self.root = root or default_cache_root()
+    def __init__(self, root: Path) -> None:
+        self.root = root
 
     @contextmanager
     def lease(
