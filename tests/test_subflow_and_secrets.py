@@ -63,7 +63,8 @@ def test_failed_subflow_fails_the_parent(cli, write_flow):
 def test_unknown_subflow_fails_with_a_clear_message(cli, write_flow):
     done = cli("run", str(write_flow(PARENT, "parent.yml")), "--json")
     assert done.code == 1
-    assert "dev.kids" in done.json()["taskRuns"][0]["error"]
+    error = done.json()["taskRuns"][0]["error"]
+    assert "dev.kids" in error and "plait flows deploy" in error
 
 
 SECRETS = """\

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import plait
+import pytest
+from plait.errors import PlaitError
 
 
 def test_run_flow_accepts_long_one_line_flow_text(tmp_path: Path):
@@ -27,3 +29,8 @@ def test_run_flow_accepts_a_path(tmp_path: Path):
     )
     execution = plait.run_flow(str(path), home=tmp_path / "home")
     assert execution.task_run("r").outputs == {"value": "p"}
+
+
+def test_run_flow_names_a_missing_flow_file(tmp_path: Path):
+    with pytest.raises(PlaitError, match=r"flow file not found: .*missing\.yml"):
+        plait.run_flow(str(tmp_path / "missing.yml"), home=tmp_path / "home")

@@ -89,3 +89,18 @@ def test_output_globs_cannot_escape(tmp_path: Path):
     workspace = Workspace.create(ctx)  # type: ignore[arg-type]
     with pytest.raises(UnsafePathError):
         workspace.collect_output_files(ctx, ["../*"])  # type: ignore[arg-type]
+
+
+def test_inputs_cannot_name_the_working_or_output_directory(tmp_path: Path):
+    ctx = _Context(tmp_path)
+    workspace = Workspace.create(ctx)  # type: ignore[arg-type]
+    for name in (".", "_outputs", "a/.."):
+        with pytest.raises(UnsafePathError):
+            workspace.write_input_files(ctx, {name: "x"})  # type: ignore[arg-type]
+
+
+def test_unsafe_output_pattern_is_named_as_written(tmp_path: Path):
+    ctx = _Context(tmp_path)
+    workspace = Workspace.create(ctx)  # type: ignore[arg-type]
+    with pytest.raises(UnsafePathError, match=r"'\.\./\*'"):
+        workspace.collect_output_files(ctx, ["../*"])  # type: ignore[arg-type]

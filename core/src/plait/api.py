@@ -124,6 +124,8 @@ def _as_path(source: str | Path) -> str | Path:
                 return Path(source)
         except OSError:  # e.g. one-line JSON flow text longer than a file name may be
             pass
+        if source.endswith((".yml", ".yaml")):
+            raise PlaitError(f"flow file not found: {source}")
     return source
 
 

@@ -18,17 +18,24 @@ from plait.cli.output import table
 from plait.errors import PlaitError
 
 ROW_SUFFIXES = {".jsonl", ".ndjson", ".ion", ".json"}
+HEAD_BYTES = 4 * 1024 * 1024
 
 
 def preview_file(uri: str, stream: BinaryIO, rows: int) -> str:
+    """A table for row formats; a file that is not what its name says is shown as text."""
     suffix = Path(uri).suffix.lower()
-    if suffix in ROW_SUFFIXES:
-        return _json_lines(stream, rows)
-    if suffix in (".csv", ".tsv"):
-        return _csv(stream, rows, "\t" if suffix == ".tsv" else ",")
     if suffix == ".parquet":
         return _parquet(stream, rows)
-    return _text(stream, rows)
+    # Text formats are previewed from the head of the file only.
+    head = stream.read(HEAD_BYTES)
+    try:
+        if suffix in ROW_SUFFIXES:
+            return _json_lines(io.BytesIO(head), rows)
+        if suffix in (".csv", ".tsv"):
+            return _csv(io.BytesIO(head), rows, "\t" if suffix == ".tsv" else ",")
+    except (UnicodeDecodeError, csv.Error):
+        pass
+    return _text(io.BytesIO(head), rows)
 
 
 def _records_table(records: list[dict[str, Any]], more: bool) -> str:
@@ -76,9 +83,12 @@ def _parquet(stream: BinaryIO, rows: int) -> str:
     with tempfile.NamedTemporaryFile(suffix=".parquet") as local:
         shutil.copyfileobj(stream, local)
         local.flush()
-        relation = duckdb.sql(f"SELECT * FROM read_parquet('{local.name}') LIMIT {rows + 1}")
-        columns = relation.columns
-        fetched = relation.fetchall()
+        try:
+            relation = duckdb.sql(f"SELECT * FROM read_parquet('{local.name}') LIMIT {rows + 1}")
+            columns = relation.columns
+            fetched = relation.fetchall()
+        except duckdb.Error as exc:
+            raise PlaitError(f"not a readable Parquet file: {exc}") from None
     records = [dict(zip(columns, row, strict=True)) for row in fetched[:rows]]
     return _records_table(records, len(fetched) > rows)
 

@@ -37,6 +37,8 @@ def safe_join(root: Path, name: str) -> Path:
     resolved = candidate.resolve()
     if resolved != root_resolved and root_resolved not in resolved.parents:
         raise UnsafePathError(f"file name {name!r} leads outside the working directory")
+    if resolved == root_resolved:
+        raise UnsafePathError(f"file name {name!r} names the working directory itself")
     return candidate
 
 
@@ -104,6 +106,8 @@ class Workspace:
         written: list[Path] = []
         for name, value in (files or {}).items():
             target = safe_join(self.root, name)
+            if target.is_dir():
+                raise UnsafePathError(f"input file name {name!r} names a directory")
             target.parent.mkdir(parents=True, exist_ok=True)
             if isinstance(value, str) and value.startswith(STORAGE_SCHEME):
                 ctx.storage.download(value, target)
@@ -122,7 +126,12 @@ class Workspace:
         """
         found: dict[str, Path] = {}
         for pattern in patterns or ():
-            safe_join(self.root, pattern.replace("*", "x").replace("?", "x"))
+            try:
+                safe_join(self.root, pattern.replace("*", "x").replace("?", "x"))
+            except UnsafePathError:
+                raise UnsafePathError(
+                    f"output file pattern {pattern!r} must stay inside the working directory"
+                ) from None
             for path in sorted(self.root.glob(pattern)):
                 if path.is_file() and not path.is_symlink() and self._inside(path):
                     found[path.relative_to(self.root).as_posix()] = path

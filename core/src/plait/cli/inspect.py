@@ -129,14 +129,17 @@ def evaluate(execution_id: str, expression: str, task_id: str | None) -> None:
     expression such as "outputs.api.code". The value alone goes to stdout (maps and lists as
     JSON); errors go to stderr with exit status 1.
     """
+    view: ExecutionRun | None = None
     try:
         with open_engine() as engine:
             execution = engine.repository.get(execution_id)
             view = ExecutionRun.inspect(engine, execution)
             variables = view.task_variables(task_id) if task_id else view.base_variables()
-            value = view.evaluate(expression, variables, task_id=task_id)
+            # Secrets read by the expression are masked like everywhere else.
+            value = view.masker.mask_value(view.evaluate(expression, variables, task_id=task_id))
     except PlaitError as exc:
-        click.echo(f"error: {exc}", err=True)
+        message = view.masker.mask(str(exc)) if view is not None else str(exc)
+        click.echo(f"error: {message}", err=True)
         sys.exit(EXIT_FAILED)
     if isinstance(value, (dict, list)):
         print_json(value)

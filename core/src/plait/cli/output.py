@@ -38,7 +38,9 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, max_width: i
         text = text.replace("\n", " ")
         return text if len(text) <= max_width else text[: max_width - 1] + "…"
 
-    cells = [[cell(v) for v in row] for row in rows]
+    width = len(headers)
+    # Ragged rows (a CSV with missing or extra fields) are padded or cut to the header.
+    cells = [[cell(v) for v in [*row, *[None] * width][:width]] for row in rows]
     widths = [len(h) for h in headers]
     for row in cells:
         widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]

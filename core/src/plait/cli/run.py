@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import sys
 import time
@@ -71,7 +72,10 @@ def summary(execution: Execution) -> str:
             lines.append(f"    error: {run.error}")
     if execution.outputs:
         lines.append("flow outputs:")
-        lines.extend(f"  {key}: {value}" for key, value in execution.outputs.items())
+        lines.extend(
+            f"  {key}: {json.dumps(value) if isinstance(value, (dict, list)) else value}"
+            for key, value in execution.outputs.items()
+        )
     lines.append(f"see: plait outputs {execution.id}")
     return "\n".join(lines)
 

@@ -10,6 +10,7 @@ import click
 
 from plait.cli.engine import open_engine
 from plait.cli.main import user_errors
+from plait.errors import PlaitError
 from plait.preview import preview_file
 
 
@@ -34,15 +35,21 @@ def get(uri: str, output: Path | None) -> None:
             shutil.copyfileobj(stream, sys.stdout.buffer)
             return
         partial = output.with_name(output.name + ".part")
-        with partial.open("wb") as target:
-            shutil.copyfileobj(stream, target)
-        partial.replace(output)
+        try:
+            with partial.open("wb") as target:
+                shutil.copyfileobj(stream, target)
+            partial.replace(output)
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            raise PlaitError(f"cannot write {output}: {exc.strerror or exc}") from None
     click.echo(f"{uri} -> {output}", err=True)
 
 
 @storage.command()
 @click.argument("uri")
-@click.option("--rows", default=20, show_default=True, help="How many rows to show.")
+@click.option(
+    "--rows", default=20, show_default=True, type=click.IntRange(min=1), help="How many rows."
+)
 @user_errors
 def preview(uri: str, rows: int) -> None:
     """Preview URI: a table for JSON lines, CSV and Parquet; the first lines of other text."""

@@ -19,13 +19,14 @@ from plait_sdk import SubflowRun, TaskFailure
 from plait_sdk.task import Task
 
 from plait.durations import parse_duration
-from plait.errors import ExpressionError, PlaitError
+from plait.errors import ExpressionError, NotFoundError, PlaitError
 from plait.executor.context import ExecutionServices, TaskRunContext, log_entry
 from plait.executor.events import ExecutionListener, NoListener
 from plait.executor.masking import SecretMasker
 from plait.executor.properties import render_properties, validate_properties
 from plait.executor.retry import RetryPolicy
-from plait.flows import Flow, TaskDef, parse_flow, resolve_inputs, with_plugin_defaults
+from plait.flows import Flow, InputDef, TaskDef, parse_flow, resolve_inputs, with_plugin_defaults
+from plait.flows.input_types import InputValueError, coerce
 from plait.state.model import Execution, State, TaskRun
 from plait.storage import uris
 from plait.storage.internal import TaskRunStorage
@@ -72,6 +73,12 @@ class ExecutionRun:
 
     def task_variables(self, task_id: str) -> dict[str, Any]:
         """Variables as task ``task_id`` saw them: base variables plus ``task``/``taskrun``."""
+        if all(t.id != task_id for t in self.flow.tasks):
+            known = ", ".join(t.id for t in self.flow.tasks)
+            raise PlaitError(
+                f"no task '{task_id}' in flow {self.flow.namespace}.{self.flow.id} "
+                f"(its tasks: {known})"
+            )
         variables = self.base_variables()
         run = self.execution.task_run(task_id)
         task = next((t for t in self.flow.tasks if t.id == task_id), None)
@@ -153,7 +160,12 @@ class ExecutionRun:
     def run_subflow(
         self, namespace: str, flow_id: str, inputs: Mapping[str, Any], *, wait: bool
     ) -> SubflowRun:
-        stored = self.engine.repository.get_flow(namespace, flow_id)
+        try:
+            stored = self.engine.repository.get_flow(namespace, flow_id)
+        except NotFoundError as exc:
+            raise NotFoundError(
+                f"{exc}; store it first with `plait flows deploy FILE` (or run it once)"
+            ) from None
         flow = parse_flow(stored.source, file=f"{namespace}.{flow_id}@{stored.revision}")
         child = self.engine.prepare(flow, dict(inputs), parent_id=self.execution.id)
         if wait:
@@ -218,7 +230,8 @@ class ExecutionRun:
         values: dict[str, Any] = {}
         try:
             for out in self.flow.outputs:
-                values[out.id] = self.render(out.value, variables, task_id=None)
+                value = self.render(out.value, variables, task_id=None)
+                values[out.id] = typed_output(out.id, out.type, value)
         except PlaitError as exc:
             self.record_log("ERROR", f"flow output failed: {exc}", None, None)
             return False
@@ -350,6 +363,19 @@ class ExecutionRun:
         root = self.engine.settings.home / "work" / self.execution.id
         with contextlib.suppress(OSError):  # not empty: a task left files (kept for debugging)
             root.rmdir()
+
+
+def typed_output(output_id: str, type_name: str, value: Any) -> Any:
+    """A flow output converted to its declared type (as inputs are), or a PlaitError naming the
+    output and the type; FILE outputs must be storage URIs."""
+    if type_name == "FILE":
+        if not (isinstance(value, str) and value.startswith(f"{uris.SCHEME}://")):
+            raise PlaitError(f"flow output '{output_id}': expected FILE (a plait:// URI)")
+        return value
+    try:
+        return coerce(InputDef(id=output_id, type=type_name), value)
+    except InputValueError as exc:
+        raise PlaitError(f"flow output '{output_id}': {exc}") from None
 
 
 def _warns_on_retry(task: TaskDef) -> bool:
