@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 from plait.dist_build import config_text
-from plait.distribution import Backend, Distribution, DistributionError, load_distribution
+from plait.distribution import (
+    Backend,
+    Distribution,
+    DistributionError,
+    Package,
+    load_distribution,
+)
 from plait.flows import PluginDefault
 
 if TYPE_CHECKING:
@@ -187,6 +193,39 @@ def test_every_mistake_of_a_manifest_is_named(tmp_path: Path) -> None:
     ]
 
 
+def test_storage_and_state_are_checked_against_the_registered_backends(
+    cli: CliRunner, distribution: dict
+) -> None:
+    manifest = Path(distribution["PLAIT_DISTRIBUTION"])
+    text = MANIFEST.replace("path = ", "pth = ") + '[storage]\ntype = "s3"\nbucket = "b"\n'
+    manifest.write_text(text, encoding="utf-8")
+
+    with pytest.raises(DistributionError) as error:
+        load_distribution(manifest)
+
+    assert str(error.value).splitlines() == [
+        f"{manifest}: state: unknown option 'pth' for sqlite (known: path); did you mean 'path'?",
+        f"{manifest}: storage: unknown storage backend 's3' (available: local); a plugin of the "
+        "distribution must register it",
+    ]
+    done = cli("dist", "info", env=distribution)
+    assert done.code == 1
+    assert "unknown storage backend 's3'" in done.stderr and "'pth'" in done.stderr
+    built = cli("dist", "build", str(manifest), "-o", str(manifest.parent / "out"))
+    assert built.code == 1 and "unknown storage backend 's3'" in built.stderr
+    assert not (manifest.parent / "out").exists()
+
+
+def test_a_backend_type_is_not_checked_while_a_plugin_is_not_installed(tmp_path: Path) -> None:
+    manifest = tmp_path / "plait-distribution.toml"
+    manifest.write_text(
+        'name = "x"\nversion = "1"\nplugins = ["plait-s3"]\n[storage]\ntype = "s3"\n',
+        encoding="utf-8",
+    )
+
+    assert load_distribution(manifest).storage == Backend(type="s3")
+
+
 def test_a_bad_manifest_builds_nothing(cli: CliRunner, tmp_path: Path) -> None:
     manifest = tmp_path / "plait-distribution.toml"
     manifest.write_text('name = "x"\nversion = "1"\nplugins = [[]]\n', encoding="utf-8")
@@ -222,7 +261,7 @@ def test_the_built_configuration_reads_back_as_written(tmp_path: Path) -> None:
         version="1.0",
         source=tmp_path / "plait-distribution.toml",
         description=tricky,
-        plugins=(),
+        plugins=(Package(requirement="plait-s3"),),  # not installed: its backend not checked
         task_types=("plait.core",),
         plugin_defaults=(
             PluginDefault(
@@ -232,10 +271,11 @@ def test_the_built_configuration_reads_back_as_written(tmp_path: Path) -> None:
             ),
         ),
         home="~/acme",
-        storage=Backend("local", {"root": "/srv/files", "dotted.key": "v"}),
+        storage=Backend("s3", {"root": "/srv/files", "dotted.key": "v"}),
     )
     path = tmp_path / "distribution.toml"
-    path.write_text(config_text(original, {"plait": "plait==0.1.0"}), encoding="utf-8")
+    pins = {"plait": "plait==0.1.0", "plait-s3": "plait-s3==1.0"}
+    path.write_text(config_text(original, pins), encoding="utf-8")
 
     read = load_distribution(path)
 

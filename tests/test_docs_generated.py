@@ -5,11 +5,16 @@ URIs and every command."""
 from __future__ import annotations
 
 import difflib
+import inspect
+import json
+import os
 import re
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from plait.expressions import ExpressionEngine
 from plait.plugins import build_registry
 from plait.schema.docs_expressions import has_example
 
@@ -28,6 +33,18 @@ def generated(cli: CliRunner, tmp_path: Path) -> Path:
     result = cli("docs", "--output-dir", str(target), env=BUNDLED)
     assert result.code == 0, result.stderr
     return target
+
+
+def test_generated_pages_are_as_readable_as_any_file(cli: CliRunner, tmp_path: Path) -> None:
+    target = tmp_path / "reference"
+    previous = os.umask(0o022)  # the CLI subprocess inherits it
+    try:
+        result = cli("docs", "--output-dir", str(target), env=BUNDLED)
+    finally:
+        os.umask(previous)
+    assert result.code == 0, result.stderr
+    modes = {stat.S_IMODE(path.stat().st_mode) for path in target.rglob("*.md")}
+    assert modes == {0o644}
 
 
 def tree(root: Path) -> dict[str, str]:
@@ -103,6 +120,58 @@ def test_every_filter_and_function_is_documented_with_an_example(generated: Path
     for name in ("jq", "first", "toJson", "secret", "read"):
         assert f"### `{name}`" in page
     assert "`value | first`" in page
+
+
+def test_every_filter_test_and_function_usable_in_flows_is_documented(generated: Path) -> None:
+    """Jinja's built-ins work in the sandbox too: the page lists exactly what the engine has."""
+    registry = build_registry(load=BUNDLED["PLAIT_LOAD_PLUGINS"].split(","))
+    available = ExpressionEngine(registry.filters, registry.functions).available()
+    page = (generated / "expressions.md").read_text(encoding="utf-8")
+    _, builtins = page.split("## Jinja built-ins", 1)
+    listed = {
+        kind: set(re.findall(r"^\| `([^`]+)` \|", part, re.MULTILINE))
+        for kind, part in zip(
+            ("filter", "test", "function"),
+            re.split(r"^### Built-in \w+$", builtins, flags=re.MULTILINE)[1:],
+            strict=True,
+        )
+    }
+    for kind, callables in available.items():
+        registered = registry.filters if kind == "filter" else registry.functions
+        expected = {name for name in callables if kind == "test" or name not in registered}
+        assert listed[kind] == expected, kind
+        for name in callables.keys() - expected:
+            assert f'<a id="{kind}-{name.lower()}"></a>' in page
+    assert {"trim", "replace", "sort", "round", "unique"} <= listed["filter"]
+    assert {"range", "dict"} == listed["function"]
+    assert "| `lipsum` |" not in page and "| `tojson` |" not in page
+
+
+EXAMPLE = re.compile(r"``(\{\{.*?\}\})``(?: gives ``(.*?)``)?", re.DOTALL)
+"""How a docstring shows a callable in use, and optionally the value that gives."""
+
+
+def shown(value: object) -> str:
+    """A value as ``plait eval`` and a run's outputs show it: text as is, the rest as JSON."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def test_every_documented_example_gives_what_it_says() -> None:
+    """The examples in docstrings are the reference's (and editors'), so they must be true."""
+    registry = build_registry()
+    engine = ExpressionEngine(registry.filters, registry.functions)
+    checked = wrong = 0
+    for kind, callables in (("filter", registry.filters), ("function", registry.functions)):
+        for name, fn in callables.items():
+            for template, expected in EXAMPLE.findall(inspect.getdoc(fn) or ""):
+                # examples reading a run's outputs or secrets cannot render here: check them
+                assert engine.unknown_names(template) == [], (kind, name, template)
+                if expected:
+                    checked += 1
+                    got = shown(engine.evaluate(template, {}))
+                    wrong += got != expected
+                    assert got == expected, (kind, name, template)
+    assert checked >= 8 and wrong == 0
 
 
 def test_storage_page_shows_the_uri_layout_and_what_is_refused(generated: Path) -> None:

@@ -127,6 +127,18 @@ def test_new_writes_a_complete_project(generated: Path) -> None:
     assert 'type = "plait.my_tools.WordCount"' in task
 
 
+def test_new_tells_to_install_into_the_environment_that_has_plait(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    done = cli("plugin", "new", "acme", "--dir", str(tmp_path))
+
+    assert done.code == 0, done.stderr
+    assert "-m venv" not in done.stdout  # a fresh environment cannot get plait-sdk from PyPI
+    assert f"  {sys.executable} -m pip install -e '.[test]'" in done.stdout.splitlines()
+    workflow = (tmp_path / "plait-acme/.github/workflows/ci.yml").read_text(encoding="utf-8")
+    assert "PIP_FIND_LINKS" in workflow and "not on PyPI" in workflow
+
+
 def test_the_generated_code_is_lint_clean(generated: Path) -> None:
     for command in (["check"], ["format", "--check"]):
         done = subprocess.run(
@@ -161,6 +173,34 @@ def test_new_refuses_invalid_names(cli: CliRunner, tmp_path: Path, name: str) ->
     assert done.code == 1
     assert f"'{name}' is not a valid plugin name" in done.stderr
     assert list(tmp_path.iterdir()) == [tmp_path / "home"] or list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["sdk", "plait-sdk", "core", "http", "python", "duckdb"])
+def test_new_refuses_names_plait_uses(cli: CliRunner, tmp_path: Path, name: str) -> None:
+    done = cli("plugin", "new", name, "--dir", str(tmp_path / "out"))
+
+    assert done.code == 1
+    assert f"'{name}' is taken" in done.stderr and "choose another name" in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_new_refuses_the_name_of_an_installed_distribution(cli: CliRunner, tmp_path: Path) -> None:
+    info = tmp_path / "site" / "plait_acme-0.1.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: plait-acme\nVersion: 0.1\n")
+
+    done = cli(
+        "plugin",
+        "new",
+        "acme",
+        "--dir",
+        str(tmp_path / "out"),
+        env={"PYTHONPATH": str(tmp_path / "site")},
+    )
+
+    assert done.code == 1
+    assert "plait-acme is already installed" in done.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_new_never_overwrites(cli: CliRunner, generated: Path) -> None:
@@ -217,10 +257,14 @@ def test_check_refuses_duplicate_ids(cli: CliRunner, tmp_path: Path) -> None:
     done = cli("plugin", "check", "twice", env={"PYTHONPATH": str(tmp_path)})
 
     assert done.code == 1
-    assert done.stderr == (
-        "error: task type 'broken.BadExample' is registered twice by plugin 'twice (twice)': "
-        "task type ids and aliases must be unique\n"
-    )
+    assert (
+        "PROBLEM twice: ids: plugin 'twice (twice)' refused: task type 'broken.BadExample' is "
+        "registered twice by plugin 'twice (twice)': task type ids and aliases must be unique"
+    ) in done.stdout.splitlines()
+    assert (
+        "PROBLEM broken.BadExample: ids: 'broken.BadExample' is declared more than once (ids and "
+        "aliases must be unique)"
+    ) in done.stdout.splitlines()
 
 
 def test_check_of_an_installed_plugin_without_running_examples(cli: CliRunner) -> None:

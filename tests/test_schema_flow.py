@@ -4,7 +4,10 @@ flow loader. How an editor uses it is in test_lsp_flow_schema.py."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +69,21 @@ def test_schema_flow_prints_stable_json_equal_to_the_api(
     assert not list(target.parent.glob("*.part"))
 
 
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_schema_flow_output_gets_the_mode_the_umask_gives(
+    cli: CliRunner, tmp_path: Path, umask: int
+) -> None:
+    """Not mkstemp's private 0600: editors and other users read the schema file."""
+    target = tmp_path / "flow.schema.json"
+    previous = os.umask(umask)  # the CLI subprocess inherits it
+    try:
+        written = cli("schema", "flow", "--output", str(target))
+    finally:
+        os.umask(previous)
+    assert written.code == 0, written.stderr
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask
+
+
 def test_schema_flow_output_that_cannot_be_written_is_a_clear_error(
     cli: CliRunner, tmp_path: Path
 ) -> None:
@@ -97,6 +115,45 @@ def test_schema_task_unknown_type_is_a_clear_error(cli: CliRunner) -> None:
     assert "unknown task type 'plait.core.Lgo'" in result.stderr
     assert "did you mean 'plait.core.Log'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def refs(node: Any) -> list[str]:
+    """Every ``$ref`` in a schema, nested ones included (data keywords hold no schemas)."""
+    if isinstance(node, list):
+        return [ref for item in node for ref in refs(item)]
+    if not isinstance(node, dict):
+        return []
+    own = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+    nested = [
+        ref
+        for key, value in node.items()
+        if key not in ("default", "examples", "enum", "const")
+        for ref in refs(value)
+    ]
+    return own + nested
+
+
+def resolves(document: dict[str, Any], ref: str) -> bool:
+    """Whether a local JSON pointer such as ``#/definitions/expression`` names a schema."""
+    node: Any = document
+    for part in ref.removeprefix("#/").split("/"):
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return ref.startswith("#/") and isinstance(node, dict)
+
+
+def test_every_ref_of_every_task_schema_resolves(
+    cli: CliRunner, registry_types: dict[str, Any], schema: dict[str, Any]
+) -> None:
+    """Editors and validators given ``plait schema task`` output must find each definition."""
+    for type_id in canonical(registry_types):
+        document = cli("schema", "task", type_id).json()
+        for part in ("properties", "outputs"):
+            found = refs(document[part])
+            unresolved = [ref for ref in found if not resolves(document[part], ref)]
+            assert unresolved == [], (type_id, part, unresolved)
+    assert [ref for ref in refs(schema) if not resolves(schema, ref)] == []
 
 
 # ------------------------------------------------------------------ content
@@ -241,6 +298,34 @@ def test_id_patterns_are_the_loaders(
     for sample in ("dev", "company.team", "My_Flow-1", "-bad", "a b", "Dev", "x/y"):
         assert bool(re.search(node["pattern"], sample)) == (rule.problem(sample) is None), sample
     assert node["maxLength"] == rule.max_length
+
+
+def test_a_value_refused_by_a_pattern_gets_a_message_not_the_regex(schema: dict[str, Any]) -> None:
+    """yaml-language-server shows ``patternErrorMessage`` instead of 'does not match ^(?:...'."""
+
+    def patterned(node: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
+        if isinstance(node, dict):
+            if isinstance(node.get("pattern"), str):
+                yield path, node
+            for key, value in node.items():
+                if key not in ("default", "examples", "enum", "const"):
+                    yield from patterned(value, (*path, key))
+        elif isinstance(node, list):
+            for item in node:
+                yield from patterned(item, path)
+
+    found = {path: node for path, node in patterned(schema)}
+    expression = ("definitions", "expression")  # only ever a branch beside the real type
+    missing = [
+        p for p, node in found.items() if p != expression and "patternErrorMessage" not in node
+    ]
+    assert missing == []
+    timeout = found["definitions", "flow.task", "properties", "timeout"]
+    assert "ISO-8601 duration" in timeout["patternErrorMessage"]
+    assert "PT5M" in timeout["patternErrorMessage"]
+    task_id = found["definitions", "flow.task", "properties", "id"]["patternErrorMessage"]
+    assert task_id == f"Not a valid task id: it {TASK_ID.allowed}."
+    assert "namespace" in found["properties", "namespace"]["patternErrorMessage"]
 
 
 def test_task_id_pattern_is_the_loaders(schema: dict[str, Any]) -> None:

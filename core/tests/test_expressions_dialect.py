@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from plait.builtin import filters
+from plait.errors import ExpressionError
 from plait.expressions import ExpressionEngine
 
 
@@ -281,3 +282,31 @@ def test_cached_templates_render_fresh_variables(engine: ExpressionEngine) -> No
         "n=2 4",
         "n=3 6",
     ]
+
+
+@pytest.mark.parametrize(
+    ("template", "kind"),
+    [
+        ("{{ lipsum() }}", "function"),
+        ("{% set ns = namespace(n=1) %}{{ ns.n }}", "function"),
+        ("{{ cycler('a', 'b').next() }}", "function"),
+        ("{{ '<b>' | escape }}", "filter"),
+        ("{{ inputs | tojson }}", "filter"),
+        ("{% if 'x' is escaped %}x{% endif %}", "test"),
+    ],
+)
+def test_withdrawn_jinja_built_ins_are_unknown(
+    engine: ExpressionEngine, variables: dict[str, Any], template: str, kind: str
+) -> None:
+    """Not in the reference, so not in the sandbox: validation and rendering both refuse them."""
+    [unknown] = engine.unknown_names(template)
+    assert unknown.kind == kind
+    with pytest.raises(ExpressionError):
+        engine.render_string(template, variables)
+    assert unknown.name not in engine.available()[kind]
+
+
+def test_jinja_built_ins_that_stay_work(engine: ExpressionEngine) -> None:
+    template = "{{ ' a ' | trim | title }} {{ [3, 1, 2] | sort | sum }} {{ range(2) | list }}"
+    assert engine.unknown_names(template) == []
+    assert engine.render_string(template, {}) == "A 6 [0,1]"

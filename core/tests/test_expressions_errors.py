@@ -102,7 +102,7 @@ class TestSandbox:
                 "{{ now.__globals__ }}",
                 "access to attribute `__globals__` of a function is not allowed",
             ),
-            ("{{ cycler.__init__ }}", "access to attribute `__init__` of a type is not allowed"),
+            ("{{ dict.__init__ }}", "access to attribute `__init__` of a type is not allowed"),
             ("{{ inputs._secret }}", "access to attribute `_secret` of a dict is not allowed"),
             (
                 "{{ inputs.name.__len__() }}",

@@ -14,7 +14,7 @@ from plait.builtin.tasks import Log, Return
 from plait.errors import FlowValidationError
 from plait.expressions import ExpressionEngine
 from plait.flows import PluginDefault, check_flow, parse_flow, validate_flow
-from plait.plugins import PluginInfo, Registry, _merge
+from plait.plugins import PluginInfo, Registry, _merge, build_registry
 from plait_sdk import Task, TaskOutputs, hookimpl, output, prop
 from plait_sdk import hookspecs as sdk_hookspecs
 from plait_sdk.files import FilesOutputs, FilesProperties
@@ -110,7 +110,7 @@ def registry_of(*classes: type[Task[Any, Any]]) -> Registry:
     pm = pluggy.PluginManager(sdk_hookspecs.PROJECT_NAME)
     pm.add_hookspecs(sdk_hookspecs)
     pm.register(module, name="flows-test")
-    return _merge(pm, [(PluginInfo("flows-test", "plait-flows-test", "0"), module)], [])
+    return _merge(pm, [(PluginInfo("flows-test", "plait-flows-test", "0"), module)], [], [])
 
 
 @pytest.fixture(scope="module")
@@ -119,8 +119,10 @@ def registry() -> Registry:
 
 
 @pytest.fixture(scope="module")
-def engine(registry: Registry) -> ExpressionEngine:
-    return ExpressionEngine(registry.filters, registry.functions)
+def engine() -> ExpressionEngine:
+    """The kernel's filters and functions (``jq``, ``now``...), as every installation has."""
+    kernel = build_registry(load=[])
+    return ExpressionEngine(kernel.filters, kernel.functions)
 
 
 def problems(source: str, registry: Registry, engine: ExpressionEngine) -> list[str]:
@@ -395,3 +397,37 @@ def test_expression_syntax_errors_are_found_before_the_run(
         engine,
     )
     assert problem.startswith("flow.yml:6:22: task 'log': expression `{{ 1 + }}`: syntax error")
+
+
+def test_unknown_filters_tests_and_functions_are_found_before_the_run(
+    registry: Registry, engine: ExpressionEngine
+) -> None:
+    assert problems(
+        """\
+        id: x
+        namespace: dev
+        tasks:
+          - id: ret
+            type: plait.core.Return
+            format: "{{ 1 | nosuchfilter }} {{ nosuchfn() }} {{ 'a' | uper }}"
+          - id: log
+            type: plait.core.Log
+            message: |
+              {% macro twice(x) %}{{ x }}{{ x }}{% endmacro %}{{ twice(1) | trim }}
+              {% set f = range %}{{ f(2) | lenght }} {% if 1 is od %}odd{% endif %}
+              {% for i in range(2) %}{{ loop.cycle('a', 'b') ~ i }}{% endfor %}
+              {{ vars.x ?? now() | date('yyyy') }} {{ inputs.y is defined }}
+        """,
+        registry,
+        engine,
+    ) == [
+        "flow.yml:6:14: task 'ret': expression `{{ 1 | nosuchfilter }}` uses unknown filter "
+        "'nosuchfilter'",
+        "flow.yml:6:37: task 'ret': expression `{{ nosuchfn() }}` uses unknown function 'nosuchfn'",
+        "flow.yml:6:54: task 'ret': expression `{{ 'a' | uper }}` uses unknown filter 'uper'; "
+        "did you mean 'upper'?",
+        "flow.yml:11:26: task 'log': expression `{{ f(2) | lenght }}` uses unknown filter "
+        "'lenght'; did you mean 'length'?",
+        "flow.yml:11:46: task 'log': expression `{% if 1 is od %}` uses unknown test 'od'; did "
+        "you mean 'odd'?",
+    ]

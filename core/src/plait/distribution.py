@@ -47,6 +47,12 @@ _KEYS = {
 }
 
 
+BACKEND_KINDS = {"storage": "storage backend", "state": "execution repository"}
+BUILTIN_OPTIONS = {"storage": {"local": {"root"}}, "state": {"sqlite": {"path"}}}
+"""The options the core's own backends take; a plugin's backend takes the options it documents
+(they are not checked here)."""
+
+
 class DistributionError(PlaitError):
     """A distribution manifest or configuration is invalid; names the file and the key."""
 
@@ -175,6 +181,7 @@ def load_distribution(path: Path) -> Distribution:
         raise DistributionError(f"{path}: invalid TOML: {exc}") from None
     reader = _Reader(path, data)
     distribution = reader.distribution()
+    reader.check_backend_types(distribution)
     if reader.problems:
         raise DistributionError("\n".join(f"{path}: {p}" for p in reader.problems))
     return distribution
@@ -290,7 +297,34 @@ class _Reader:
             self.problems.append(f"{key}: expected a table with a 'type' and its options")
             return None
         options = {k: v for k, v in table.items() if k != "type"}
+        known = sorted(BUILTIN_OPTIONS[key].get(table["type"], options))
+        self.problems += [
+            f"{key}: unknown option '{option}' for {table['type']} (known: "
+            f"{', '.join(known)}){did_you_mean(option, known)}"
+            for option in sorted(set(options) - set(known))
+        ]
         return Backend(type=table["type"], options=options)
+
+    def check_backend_types(self, distribution: Distribution) -> None:
+        """The storage and state types must be registered by the core or one of the
+        distribution's plugins. Checked only when all of those plugins are installed here:
+        one that is not (a local project being built) may be the one that registers it."""
+        chosen = {key: b for key in BACKEND_KINDS if (b := getattr(distribution, key))}
+        if not chosen:
+            return
+        from plait.plugins import registered_backends  # plugins.py imports this module
+
+        available, missing = registered_backends(distribution.plugin_names())
+        if missing:
+            return
+        for key, backend in chosen.items():
+            if backend.type not in available[key]:
+                names = sorted(available[key])
+                self.problems.append(
+                    f"{key}: unknown {BACKEND_KINDS[key]} '{backend.type}' (available: "
+                    f"{', '.join(names) or 'none'}){did_you_mean(backend.type, names)}; a plugin "
+                    "of the distribution must register it"
+                )
 
 
 def _safe_name(package: Package, problems: list[str], key: str) -> str | None:

@@ -20,7 +20,12 @@ import pluggy
 from plait_sdk import hookspecs
 from plait_sdk.task import Task
 
-from plait.distribution import Distribution, installed_distribution, type_matches
+from plait.distribution import (
+    Distribution,
+    installed_distribution,
+    normalize_name,
+    type_matches,
+)
 from plait.errors import PluginError
 
 ENTRY_POINT_GROUP = "plait"
@@ -40,6 +45,22 @@ class PluginInfo:
     version: str
     task_types: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Canonical task type id -> aliases."""
+    provides: dict[str, list[str]] = field(default_factory=dict)
+    """What else it registers: kind (filters, functions, storage backends...) -> names."""
+
+
+@dataclass
+class Refused:
+    """A plugin that was imported but not loaded, kept so that ``plait plugin check`` can still
+    examine it and say why."""
+
+    info: PluginInfo
+    module: ModuleType
+    reason: str
+    check: str
+    """The contract check the reason belongs to: ``sdk``, ``ids`` (a name another plugin
+    already registered) or ``load`` (a register hook raised)."""
+    classes: list[TaskType] = field(default_factory=list)
 
 
 @dataclass
@@ -56,7 +77,12 @@ class Registry:
     secret_providers: dict[str, Any]
     repositories: dict[str, Any]
     skipped: list[str] = field(default_factory=list)
-    """Why plugins that were found were not loaded (incompatible SDK, import error)."""
+    """Why plugins that were found were not loaded (incompatible SDK, import error, a failing
+    register hook, a name another plugin registered first)."""
+    refused: list[Refused] = field(default_factory=list)
+    """The plugins among ``skipped`` that could be imported."""
+    filtered_out: set[str] = field(default_factory=set)
+    """Installed plugin distributions (normalized names) that PLAIT_LOAD_PLUGINS leaves out."""
     distribution: Distribution | None = None
     """The installed distribution whose plugin list and enabled task types were applied."""
     excluded: dict[str, str] = field(default_factory=dict)
@@ -112,6 +138,13 @@ class Registry:
                 + "to use the type, add the plugin that provides it to the distribution's "
                 "manifest and rebuild it (`plait dist info` shows what it contains)."
             )
+        if provider in self.filtered_out:
+            message += (
+                f" It is provided by {provider}, which is installed but not loaded: "
+                f"{LOAD_PLUGINS_ENV} leaves it out; add it to {LOAD_PLUGINS_ENV} or unset it "
+                "(`plait plugins list` shows what is loaded)."
+            )
+            return message
         if provider:
             message += f" It is provided by {provider}: `pip install {provider}`."
         message += (
@@ -146,6 +179,34 @@ def _builtin_modules() -> list[ModuleType]:
     from plait.builtin import filters, secrets, storage, tasks
 
     return [tasks, filters, storage, secrets]
+
+
+def registered_backends(distributions: set[str]) -> tuple[dict[str, set[str]], set[str]]:
+    """The storage backends (``storage``) and execution repositories (``state``) the core and
+    the installed plugin distributions among ``distributions`` register, and which of
+    ``distributions`` are not installed. For checking a distribution's manifest: a plugin that
+    fails to load is skipped here and reported when the registry is built."""
+    modules = _builtin_modules()
+    found: set[str] = set()
+    for ep in _entry_points():
+        name = normalize_name(ep.dist.name if ep.dist else ep.name)
+        if name not in distributions:
+            continue
+        found.add(name)
+        try:
+            modules.append(ep.load())
+        except Exception:  # reported by build_registry
+            continue
+    names: dict[str, set[str]] = {"storage": set(), "state": set()}
+    hooks = {"storage": "register_storage_backends", "state": "register_repositories"}
+    for module in modules:
+        for key, hook in hooks.items():
+            register = getattr(module, hook, None)
+            try:
+                names[key] |= set(register() or {}) if register else set()
+            except Exception:  # reported by build_registry
+                continue
+    return names, distributions - found
 
 
 def _requested(load: Sequence[str] | None) -> set[str] | None:
@@ -189,63 +250,75 @@ def build_registry(
     pm.add_hookspecs(hookspecs)
     plugins: list[tuple[PluginInfo, ModuleType]] = []
     skipped: list[str] = []
+    refused: list[Refused] = []
     core_version = md.version(CORE_DISTRIBUTION)
     for module in _builtin_modules():
-        pm.register(module, name=f"plait.builtin.{module.__name__.rsplit('.', 1)[-1]}")
-        plugins.append((PluginInfo(module.__name__, CORE_DISTRIBUTION, core_version), module))
+        info = PluginInfo(module.__name__.removeprefix("plait."), CORE_DISTRIBUTION, core_version)
+        pm.register(module, name=info.name)  # builtin.tasks, builtin.filters...
+        plugins.append((info, module))
 
     wanted = _requested(load)
     allowed = distribution.plugin_names() if distribution else None
     found: set[str] = set()
+    filtered_out: set[str] = set()
     for ep in _entry_points():
         dist_name = ep.dist.name if ep.dist else ep.name
         found.add(_normalize(dist_name))
         if allowed is not None and _normalize(dist_name) not in allowed:
             continue
         if wanted is not None and _normalize(dist_name) not in wanted:
+            filtered_out.add(_normalize(dist_name))
             continue
         try:
             module = ep.load()
         except Exception as exc:  # a broken plugin must not take the others down
             skipped.append(f"plugin '{ep.name}' ({dist_name}) failed to import: {exc}")
             continue
+        version = ep.dist.version if ep.dist else "unknown"
+        info = PluginInfo(ep.name, dist_name, version)
         if problem := _check_sdk_major(module, ep.name):
             skipped.append(problem)
+            refused.append(Refused(info, module, problem, "sdk"))
             continue
         if pm.is_registered(module):
             continue
         pm.register(module, name=ep.name)
-        version = ep.dist.version if ep.dist else "unknown"
-        plugins.append((PluginInfo(ep.name, dist_name, version), module))
-    if distribution is not None:
-        skipped += _distribution_gaps(distribution, found, wanted)
+        plugins.append((info, module))
+    skipped += _requested_gaps(wanted, found, distribution)
     for module in extra:
+        info = PluginInfo(module.__name__, module.__name__, "local")
         if problem := _check_sdk_major(module, module.__name__):
             skipped.append(problem)
+            refused.append(Refused(info, module, problem, "sdk"))
             continue
         pm.register(module, name=module.__name__)
-        plugins.append((PluginInfo(module.__name__, module.__name__, "local"), module))
-    registry = _merge(pm, plugins, skipped)
+        plugins.append((info, module))
+    registry = _merge(pm, plugins, skipped, refused)
+    registry.filtered_out = filtered_out
     if distribution is not None:
         _restrict(registry, distribution)
     return registry
 
 
-def _distribution_gaps(
-    distribution: Distribution, found: set[str], wanted: set[str] | None
+def _requested_gaps(
+    wanted: set[str] | None, found: set[str], distribution: Distribution | None
 ) -> list[str]:
-    """What the distribution promises but cannot load here, and what PLAIT_LOAD_PLUGINS asks
-    for beyond it."""
-    own = distribution.plugin_names()
+    """What PLAIT_LOAD_PLUGINS asks for that is not here, and what the distribution promises
+    but cannot load here."""
+    own = distribution.plugin_names() if distribution else set()
     gaps = [
         f"plugin distribution '{name}' of the distribution {distribution.label} is not installed"
         for name in sorted(own - found)
+        if distribution is not None
     ]
-    gaps += [
-        f"{LOAD_PLUGINS_ENV} names '{name}', which the distribution {distribution.label} "
-        "does not contain"
-        for name in sorted((wanted or set()) - own)
-    ]
+    for name in sorted(wanted or ()):
+        if distribution is not None and name not in own:
+            gaps.append(
+                f"{LOAD_PLUGINS_ENV} names '{name}', which the distribution "
+                f"{distribution.label} does not contain"
+            )
+        elif name not in found and name not in own:  # own: reported as not installed above
+            gaps.append(f"{LOAD_PLUGINS_ENV} names '{name}', which is not installed")
     return gaps
 
 
@@ -268,6 +341,20 @@ def _entry_points() -> Iterable[md.EntryPoint]:
     return sorted(md.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
 
 
+_NAMED_HOOKS = {
+    "register_filters": "filter",
+    "register_functions": "function",
+    "register_storage_backends": "storage backend",
+    "register_secret_providers": "secret provider",
+    "register_repositories": "repository",
+}
+"""The hooks that register things by name, and what one such thing is called."""
+
+
+def _kinds(hook: str) -> str:
+    return hook.removeprefix("register_").replace("_", " ")
+
+
 def _call(pm: pluggy.PluginManager, module: ModuleType, hook: str) -> Any:
     """Call one plugin's implementation of a hook (results must be attributed to plugins)."""
     for impl in getattr(pm.hook, hook).get_hookimpls():
@@ -276,57 +363,115 @@ def _call(pm: pluggy.PluginManager, module: ModuleType, hook: str) -> Any:
     return None
 
 
-def _merge(
-    pm: pluggy.PluginManager, plugins: list[tuple[PluginInfo, ModuleType]], skipped: list[str]
-) -> Registry:
-    """Merge contributions plugin by plugin, so a conflict can name both plugins."""
-    task_types: dict[str, TaskType] = {}
-    type_owner: dict[str, str] = {}
-    named: dict[str, dict[str, Any]] = {
-        "register_filters": {},
-        "register_functions": {},
-        "register_storage_backends": {},
-        "register_secret_providers": {},
-        "register_repositories": {},
-    }
-    owners: dict[tuple[str, str], str] = {}
-    for info, module in plugins:
-        for cls in _call(pm, module, "register_task_types") or []:
-            names = (cls.type, *cls.aliases)
-            info.task_types[cls.type] = tuple(cls.aliases)
-            for name in names:
-                owner = f"{info.name} ({info.distribution})"
-                if type_owner.get(name) == owner:
-                    raise PluginError(
+@dataclass
+class _Contribution:
+    classes: list[TaskType]
+    named: dict[str, Mapping[str, Any]]
+
+
+def _contribution(pm: pluggy.PluginManager, module: ModuleType) -> _Contribution:
+    """Everything one plugin registers; raises PluginError naming the hook that failed."""
+    results: dict[str, Any] = {}
+    for hook in ("register_task_types", *_NAMED_HOOKS):
+        try:
+            results[hook] = _call(pm, module, hook)
+        except Exception as exc:
+            raise PluginError(f"{hook} raised {type(exc).__name__}: {exc}") from exc
+    return _Contribution(
+        classes=list(results.pop("register_task_types") or []),
+        named={hook: dict(value or {}) for hook, value in results.items()},
+    )
+
+
+@dataclass
+class _Merged:
+    """The contributions accepted so far, with the plugin that registered each name."""
+
+    task_types: dict[str, TaskType] = field(default_factory=dict)
+    type_owner: dict[str, str] = field(default_factory=dict)
+    named: dict[str, dict[str, Any]] = field(
+        default_factory=lambda: {hook: {} for hook in _NAMED_HOOKS}
+    )
+    owners: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def conflicts(self, owner: str, contribution: _Contribution) -> list[str]:
+        """Why the plugin ``owner`` cannot be added: every name it takes that is taken."""
+        found = []
+        seen: set[str] = set()
+        for cls in contribution.classes:
+            for name in (cls.type, *cls.aliases):
+                if name in seen:
+                    found.append(
                         f"task type '{name}' is registered twice by plugin '{owner}': task type "
                         "ids and aliases must be unique"
                     )
-                if name in type_owner:
-                    raise PluginError(
+                elif name in self.type_owner:
+                    found.append(
                         f"task type '{name}' is registered by both plugin "
-                        f"'{type_owner[name]}' and plugin '{owner}'"
+                        f"'{self.type_owner[name]}' and plugin '{owner}'"
                     )
-                type_owner[name] = owner
-                task_types[name] = cls
-        for hook, merged in named.items():
-            contributed: Mapping[str, Any] = _call(pm, module, hook) or {}
+                seen.add(name)
+        for hook, contributed in contribution.named.items():
+            found += [
+                f"{_NAMED_HOOKS[hook]} '{key}' is registered by both plugin "
+                f"'{self.owners[hook, key]}' and plugin '{owner}'"
+                for key in contributed
+                if key in self.named[hook]
+            ]
+        return found
+
+    def add(self, owner: str, info: PluginInfo, contribution: _Contribution) -> None:
+        for cls in contribution.classes:
+            info.task_types[cls.type] = tuple(cls.aliases)
+            for name in (cls.type, *cls.aliases):
+                self.type_owner[name] = owner
+                self.task_types[name] = cls
+        for hook, contributed in contribution.named.items():
+            if contributed:
+                info.provides[_kinds(hook)] = sorted(contributed)
             for key, value in contributed.items():
-                if key in merged:
-                    raise PluginError(
-                        f"{hook.removeprefix('register_').replace('_', ' ')} '{key}' is "
-                        f"registered by both plugin '{owners[hook, key]}' and plugin "
-                        f"'{info.name}' ({info.distribution})"
-                    )
-                owners[hook, key] = f"{info.name} ({info.distribution})"
-                merged[key] = value
+                self.owners[hook, key] = owner
+                self.named[hook][key] = value
+
+
+def _merge(
+    pm: pluggy.PluginManager,
+    plugins: list[tuple[PluginInfo, ModuleType]],
+    skipped: list[str],
+    refused: list[Refused],
+) -> Registry:
+    """Merge contributions plugin by plugin, in load order (built-ins first). A plugin whose
+    register hook raises, or that registers a name an earlier plugin has, is refused whole,
+    so that the others keep working and the reason can name both plugins."""
+    merged = _Merged()
+    loaded = []
+    for info, module in plugins:
+        owner = f"{info.name} ({info.distribution})"
+        try:
+            contribution = _contribution(pm, module)
+        except PluginError as exc:
+            reason = f"plugin '{owner}' failed to register: {exc}"
+            skipped.append(reason)
+            refused.append(Refused(info, module, reason, "load"))
+            pm.unregister(module)
+            continue
+        if conflicts := merged.conflicts(owner, contribution):
+            reason = f"plugin '{owner}' refused: " + "; ".join(conflicts)
+            skipped.append(reason)
+            refused.append(Refused(info, module, reason, "ids", contribution.classes))
+            pm.unregister(module)
+            continue
+        merged.add(owner, info, contribution)
+        loaded.append(info)
     return Registry(
         pm=pm,
-        plugins=[info for info, _ in plugins],
-        task_types=task_types,
-        filters=named["register_filters"],
-        functions=named["register_functions"],
-        storage_backends=named["register_storage_backends"],
-        secret_providers=named["register_secret_providers"],
-        repositories=named["register_repositories"],
+        plugins=loaded,
+        task_types=merged.task_types,
+        filters=merged.named["register_filters"],
+        functions=merged.named["register_functions"],
+        storage_backends=merged.named["register_storage_backends"],
+        secret_providers=merged.named["register_secret_providers"],
+        repositories=merged.named["register_repositories"],
         skipped=skipped,
+        refused=refused,
     )

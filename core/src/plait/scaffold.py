@@ -7,6 +7,7 @@ and a leading ``dot-`` in a path part becomes ``.`` (so ``.github`` survives pac
 
 from __future__ import annotations
 
+import importlib.metadata as md
 import re
 import shutil
 import tempfile
@@ -20,6 +21,14 @@ from plait.errors import PlaitError
 TEMPLATE_SUFFIX = ".tmpl"
 _NAME = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$")
 _TOKEN = re.compile(r"@@(\w+)@@")
+RESERVED = {
+    "sdk": "the plugin contract, plait-sdk (module plait_sdk)",
+    "core": "the core's own task types (plait.core.*)",
+    "http": "the plait project's plugin plait-http",
+    "python": "the plait project's plugin plait-python",
+    "duckdb": "the plait project's plugin plait-duckdb",
+}
+"""Names whose distribution, module or task type namespace plait itself uses."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +51,26 @@ class PluginNames:
                 "single dashes, starting with a letter (e.g. acme or my-tools)"
             )
         namespace = short.replace("-", "_")
-        return cls(short, f"plait-{short}", f"plait_{namespace}", namespace)
+        names = cls(short, f"plait-{short}", f"plait_{namespace}", namespace)
+        if namespace in RESERVED:
+            raise PlaitError(
+                f"'{name}' is taken: {names.distribution} would collide with "
+                f"{RESERVED[namespace]}; choose another name"
+            )
+        if _installed(names.distribution):
+            raise PlaitError(
+                f"'{name}' is taken: a distribution {names.distribution} is already installed "
+                "here (`pip show " + names.distribution + "`); choose another name"
+            )
+        return names
+
+
+def _installed(distribution: str) -> bool:
+    try:
+        md.distribution(distribution)
+    except md.PackageNotFoundError:
+        return False
+    return True
 
 
 def create_plugin(name: str, parent: Path) -> tuple[PluginNames, Path]:

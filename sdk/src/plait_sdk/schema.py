@@ -100,7 +100,7 @@ def properties_schema(task: type[Task[Any, Any]]) -> dict[str, Any]:
     for name, prop in schema.get("properties", {}).items():
         if is_dynamic(prop):
             schema["properties"][name] = _accept_expressions(prop, definitions, loosened)
-    if loosened:
+    if _refers_to_expression(schema):
         definitions[EXPRESSION_DEFINITION] = copy.deepcopy(EXPRESSION_SCHEMA)
     if not definitions:
         del schema["definitions"]
@@ -167,6 +167,18 @@ def _accept_expressions_inside(
                 _accept_expressions_inside(branch, definitions, loosened) for branch in schema[key]
             ]
     return schema
+
+
+def _refers_to_expression(node: Any) -> bool:
+    """Whether ``node`` holds a ``$ref`` to the expression definition, which must then exist:
+    top-level properties refer to it as well as loosened nested definitions."""
+    if isinstance(node, list):
+        return any(_refers_to_expression(item) for item in node)
+    if not isinstance(node, dict):
+        return False
+    return node.get("$ref") == EXPRESSION_REF or any(
+        _refers_to_expression(value) for key, value in node.items() if key not in _DATA_KEYS
+    )
 
 
 def _without_ref_siblings(node: Any) -> Any:

@@ -108,7 +108,7 @@ def from_json(text: Any) -> Any:
 def map_keys(value: Any) -> list[Any] | None:
     """The keys of a map, or the indexes of a list.
 
-    Example: ``{{ {'a': 1, 'b': 2} | keys }}`` gives ``["a","b"]``
+    Example: ``{{ {'a': 1, 'b': 2} | keys }}`` gives ``["a", "b"]``
     """
     if value is None:
         return None
@@ -122,7 +122,7 @@ def map_keys(value: Any) -> list[Any] | None:
 def map_values(value: Any) -> list[Any] | None:
     """The values of a map.
 
-    Example: ``{{ {'a': 1, 'b': 2} | values }}`` gives ``[1,2]``
+    Example: ``{{ {'a': 1, 'b': 2} | values }}`` gives ``[1, 2]``
     """
     if value is None:
         return None

@@ -4,8 +4,10 @@ check one against the contract."""
 from __future__ import annotations
 
 import importlib
+import shlex
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -17,8 +19,7 @@ from plait.cli.output import EXIT_FAILED, print_json
 
 if TYPE_CHECKING:
     from plait.api import Engine
-    from plait.contract import Finding
-    from plait.plugins import PluginInfo
+    from plait.plugins import PluginInfo, Refused, TaskType
 
 
 @click.command("new")
@@ -40,9 +41,12 @@ def new_command(name: str, parent: Path) -> None:
 
     names, target = create_plugin(name, parent)
     click.echo(f"created {target} (task type plait.{names.namespace}.WordCount)")
+    python = shlex.quote(sys.executable)
     click.echo(
-        f"next:\n  cd {target}\n  python -m venv .venv && . .venv/bin/activate\n"
-        f"  pip install -e '.[test]'\n  pytest\n  plait plugin check {names.distribution}"
+        "next, in this environment (the one with plait: plait and plait-sdk are not on PyPI yet, "
+        f"so a fresh one cannot install them):\n  cd {shlex.quote(str(target))}\n"
+        f"  {python} -m pip install -e '.[test]'\n  {python} -m pytest\n"
+        f"  plait plugin check {names.distribution}"
     )
 
 
@@ -70,18 +74,23 @@ def check_command(target: str | None, run: bool, require_runs: bool, as_json: bo
     plugin module not installed yet (plait_acme.plugin); default: every installed plugin.
     Examples run on a temporary PLAIT_HOME. Exit status 1 if any problem is found.
     """
-    from plait.contract import check_module, check_task_types, problems
+    from plait.contract import Finding, check_module, check_task_types, problems
     from plait.plugins import CORE_DISTRIBUTION
 
     findings: list[Finding] = []
     with tempfile.TemporaryDirectory(prefix="plait-check-") as home:
         engine, selected = _select(target, Path(home))
         try:
-            for info, module in selected:
+            for plugin in selected:
+                info = plugin.info
                 if info.distribution != CORE_DISTRIBUTION:  # the core's modules ship with it
-                    findings += check_module(module, info.distribution)
-                classes = [engine.registry.canonical_types[t] for t in sorted(info.task_types)]
-                findings += check_task_types(classes, engine, run=run, must_run=require_runs)
+                    findings += check_module(plugin.module, info.distribution)
+                if plugin.refused is not None and plugin.refused.check != "sdk":
+                    refusal = plugin.refused
+                    findings.append(
+                        Finding(info.distribution, refusal.check, "problem", refusal.reason)
+                    )
+                findings += check_task_types(plugin.classes, engine, run=run, must_run=require_runs)
         finally:
             engine.close()
     if as_json:
@@ -91,33 +100,53 @@ def check_command(target: str | None, run: bool, require_runs: bool, as_json: bo
             mark = {"ok": "ok     ", "note": "note   ", "problem": "PROBLEM"}[finding.level]
             click.echo(f"{mark} {finding}")
         found = problems(findings)
-        names = ", ".join(info.distribution for info, _ in selected)
+        names = ", ".join(plugin.info.distribution for plugin in selected)
         verdict = f"{len(found)} problem(s)" if found else "no problems"
         click.echo(f"checked {names}: {verdict}", err=True)
     if problems(findings):
         sys.exit(EXIT_FAILED)
 
 
-def _select(target: str | None, home: Path) -> tuple[Engine, list[tuple[PluginInfo, ModuleType]]]:
-    """The engine to check with, and the plugins to check with their modules."""
+@dataclass
+class _Checked:
+    """One plugin to check: loaded, or refused (with why) but still examinable."""
+
+    info: PluginInfo
+    module: ModuleType
+    classes: list[TaskType]
+    refused: Refused | None = None
+
+
+def _select(target: str | None, home: Path) -> tuple[Engine, list[_Checked]]:
+    """The engine to check with, and the plugins to check with their modules: loaded ones, and
+    refused ones (an SDK mismatch, a failing hook, a name already taken) so that the check
+    says why they were refused."""
     from plait.api import Engine
     from plait.errors import PlaitError
     from plait.plugins import CORE_DISTRIBUTION
 
     engine = Engine.create(home=home)
-    loaded = [(info, engine.registry.pm.get_plugin(info.name)) for info in engine.registry.plugins]
+    registry = engine.registry
+    candidates = [
+        _Checked(
+            info,
+            registry.pm.get_plugin(info.name),
+            [registry.canonical_types[t] for t in sorted(info.task_types)],
+        )
+        for info in registry.plugins
+    ] + [_Checked(r.info, r.module, r.classes, r) for r in registry.refused]
     if target is None:
-        chosen = [item for item in loaded if item[0].distribution != CORE_DISTRIBUTION]
+        chosen = [c for c in candidates if c.info.distribution != CORE_DISTRIBUTION]
         if not chosen:
             engine.close()
             raise PlaitError("no plugin installed besides the core's; name one to check")
         return engine, chosen
     wanted = target.strip().lower().replace("_", "-")
     chosen = [
-        (info, module)
-        for info, module in loaded
-        if wanted in (info.distribution.lower().replace("_", "-"), info.name)
-        or module.__name__ == target
+        c
+        for c in candidates
+        if wanted in (c.info.distribution.lower().replace("_", "-"), c.info.name)
+        or c.module.__name__ == target
     ]
     if chosen:
         return engine, chosen
@@ -125,14 +154,19 @@ def _select(target: str | None, home: Path) -> tuple[Engine, list[tuple[PluginIn
     try:
         module = importlib.import_module(target)
     except ImportError as exc:
-        installed = ", ".join(sorted({info.distribution for info, _ in loaded}))
+        installed = ", ".join(sorted({c.info.distribution for c in candidates}))
         raise PlaitError(
             f"'{target}' is neither an installed plugin distribution ({installed}) nor an "
             f"importable module ({exc})"
         ) from None
     engine = Engine.create(home=home, extra_plugins=[module])
-    info = next(info for info in engine.registry.plugins if info.name == module.__name__)
-    return engine, [(info, module)]
+    registry = engine.registry
+    for refusal in registry.refused:
+        if refusal.module is module:
+            return engine, [_Checked(refusal.info, module, refusal.classes, refusal)]
+    info = next(info for info in registry.plugins if info.name == module.__name__)
+    classes = [registry.canonical_types[t] for t in sorted(info.task_types)]
+    return engine, [_Checked(info, module, classes)]
 
 
 def register(cli: click.Group) -> None:

@@ -20,7 +20,8 @@ def plugins() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @user_errors
 def list_plugins(as_json: bool) -> None:
-    """Loaded plugins: distribution, version, task types and their aliases."""
+    """Loaded plugins: name, distribution, version, task types and their aliases (or, for a
+    plugin without task types, what else it provides); then the plugins not loaded, and why."""
     from plait.plugins import build_registry
 
     registry = build_registry()
@@ -33,6 +34,7 @@ def list_plugins(as_json: bool) -> None:
                 {"type": type_id, "aliases": list(aliases)}
                 for type_id, aliases in sorted(info.task_types.items())
             ],
+            "provides": info.provides,
         }
         for info in registry.plugins
     ]
@@ -41,20 +43,29 @@ def list_plugins(as_json: bool) -> None:
         return
     rows = []
     for entry in entries:
-        types = entry["taskTypes"] or [{"type": "-", "aliases": []}]
+        types = entry["taskTypes"] or [{"type": _provides(entry["provides"]), "aliases": []}]
         for i, task_type in enumerate(types):
             first = i == 0
             rows.append(
                 (
+                    entry["name"] if first else "",
                     entry["distribution"] if first else "",
                     entry["version"] if first else "",
                     task_type["type"],
                     ", ".join(task_type["aliases"]),
                 )
             )
-    click.echo(table(["DISTRIBUTION", "VERSION", "TASK TYPE", "ALIASES"], rows, max_width=90))
+    headers = ["PLUGIN", "DISTRIBUTION", "VERSION", "TASK TYPE", "ALIASES"]
+    click.echo(table(headers, rows, max_width=90))
     for reason in registry.skipped:
         click.echo(f"not loaded: {reason}", err=True)
+
+
+def _provides(provides: dict[str, list[str]]) -> str:
+    """What a plugin without task types is for, e.g. ``(filters: 38, functions: 4)``."""
+    if not provides:
+        return "-"
+    return "(" + ", ".join(f"{kind}: {len(names)}" for kind, names in provides.items()) + ")"
 
 
 def register(cli: click.Group) -> None:

@@ -15,7 +15,8 @@ from plait_sdk.expressions import ExpressionServices
 
 from plait.expressions.calling import RenderServices, adapt, rendering_with
 from plait.expressions.errors import TEMPLATE_FILENAME, translate
-from plait.expressions.pebble import has_markup, prepare
+from plait.expressions.names import NameKind, UnknownName, find_unknown_names
+from plait.expressions.pebble import Prepared, has_markup, prepare
 from plait.expressions.references import OutputReference, find_output_references
 from plait.expressions.sandbox import PebbleEnvironment, PebbleUndefined
 
@@ -95,12 +96,40 @@ class ExpressionEngine:
         """The ``outputs.X.Y`` references of ``template``, found without rendering it."""
         if not has_markup(template):
             return []
+        return find_output_references(*self._parse(template))
+
+    def unknown_names(self, template: str) -> list[UnknownName]:
+        """The filters, tests and functions ``template`` uses that this engine lacks, found
+        without rendering it (they would only fail once the run reaches them)."""
+        if not has_markup(template):
+            return []
+        return find_unknown_names(
+            *self._parse(template),
+            filters=self._env.filters.keys(),
+            tests=self._env.tests.keys(),
+            functions=self._env.globals.keys(),
+        )
+
+    def available(self) -> dict[NameKind, dict[str, Callable[..., Any]]]:
+        """Every filter, test and function a template can use, by kind and name: the plugins'
+        and Jinja's own built-ins (without the dialect's internal helpers, named ``__...``)."""
+        tables: dict[NameKind, Mapping[str, Any]] = {
+            "filter": self._env.filters,
+            "test": self._env.tests,
+            "function": self._env.globals,
+        }
+        return {
+            kind: {name: fn for name, fn in sorted(table.items()) if not name.startswith("__")}
+            for kind, table in tables.items()
+        }
+
+    def _parse(self, template: str) -> tuple[nodes.Template, Prepared]:
+        """The syntax tree of ``template``; a syntax error raises an ExpressionError."""
         prepared = self._prepared(template)
         try:
-            tree = self._env.parse(prepared.source, filename=TEMPLATE_FILENAME)
+            return self._env.parse(prepared.source, filename=TEMPLATE_FILENAME), prepared
         except Exception as error:
             raise translate(error, prepared, None) from None
-        return find_output_references(tree, prepared)
 
     def _services(
         self,

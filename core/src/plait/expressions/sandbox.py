@@ -24,6 +24,15 @@ MAX_REPEAT_SIZE = 10_000_000
 MAX_EXPONENT = 10_000
 """Largest exponent ``**`` accepts on integers."""
 
+WITHDRAWN = {
+    "filters": frozenset({"e", "escape", "forceescape", "safe", "tojson", "urlize", "xmlattr"}),
+    "tests": frozenset({"escaped"}),
+    "globals": frozenset({"cycler", "joiner", "lipsum", "namespace"}),
+}
+"""Jinja built-ins expressions do without: HTML helpers have no use in a flow (and ``tojson``,
+HTML-escaping, would be mistaken for ``toJson``), and the template-layout helpers add nothing
+to ``loop`` and ``set`` but surface to secure and document."""
+
 
 class MissingValue(UndefinedError):
     """A name or key an expression used does not exist; ``name`` is the first one missing."""
@@ -73,10 +82,12 @@ def _has_value(value: Any) -> bool:
 
 
 def _null_test(value: Any) -> bool:
+    """Whether the value is null (Pebble's ``is null``)."""
     return value is None
 
 
 def _empty_test(value: Any) -> bool:
+    """Whether the value is null, blank text or an empty list or map (Pebble's ``is empty``)."""
     if value is None:
         return True
     if isinstance(value, str):
@@ -99,6 +110,10 @@ class PebbleEnvironment(ImmutableSandboxedEnvironment):
             undefined=PebbleUndefined,
             finalize=_print,
         )
+        for kind, names in WITHDRAWN.items():
+            table = getattr(self, kind)
+            for name in names:
+                del table[name]
         self.filters[TEXT_FILTER] = _print
         self.tests[HAS_VALUE_TEST] = _has_value
         self.tests["null"] = _null_test

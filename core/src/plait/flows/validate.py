@@ -37,10 +37,20 @@ class OutputReferenceLike(Protocol):
     offset: int | None
 
 
+class UnknownNameLike(Protocol):
+    kind: str
+    name: str
+    known: tuple[str, ...]
+    expression: str
+    offset: int
+
+
 class ReferenceFinder(Protocol):
     """What validation needs from the expression engine."""
 
     def output_references(self, template: str) -> Iterable[OutputReferenceLike]: ...
+
+    def unknown_names(self, template: str) -> Iterable[UnknownNameLike]: ...
 
 
 def has_expression(value: Any) -> bool:
@@ -272,16 +282,24 @@ class _Validator:
     def _check_text(
         self, text: str, path: PathKey, owner: str, allowed: list[str], current: str | None
     ) -> None:
-        """Check the ``outputs.X.Y`` references of one string against the tasks ``allowed``."""
+        """Check the ``outputs.X.Y`` references of one string against the tasks ``allowed``,
+        and that the filters, tests and functions it uses exist."""
         if not has_expression(text):
             return
         smap = self.flow.source_map
         try:
             references = list(self.engine.output_references(text))
+            unknown = list(self.engine.unknown_names(text))
         except ExpressionError as exc:
             found = text.find(exc.expression) if exc.expression else -1
             self.problem(f"{owner}: {exc}", smap.text(path, text, found if found >= 0 else 0))
             return
+        for name in unknown:
+            self.problem(
+                f"{owner}: expression `{name.expression}` uses unknown {name.kind} "
+                f"'{name.name}'{did_you_mean(name.name, name.known)}",
+                smap.text(path, text, name.offset),
+            )
         for ref in references:
             if ref.task_id is None:
                 continue

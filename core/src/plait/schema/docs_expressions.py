@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from jinja2.sandbox import MAX_RANGE
 from plait_sdk.expressions import NEEDS_CONTEXT_ATTR
 
 from plait.schema.markdown import code, page, table
@@ -91,13 +93,67 @@ def _summary(fn: Callable[..., Any]) -> str:
     return " ".join(doc.split("\n\n", 1)[0].split())
 
 
+BUILTINS_INTRO = """\
+## Jinja built-ins
+
+Expressions run in a Jinja sandbox, so Jinja's own filters, tests and functions work too, as
+[Jinja's template documentation](https://jinja.palletsprojects.com/en/stable/templates/#list-of-builtin-filters)
+describes them; a filter or function above with the same name replaces Jinja's. A test follows
+`is`: `{% if outputs.count.value is odd %}`. The HTML helpers (`escape`, `safe`, `tojson`...)
+and `cycler`, `joiner`, `lipsum` and `namespace` are not available."""
+
+_RST_ROLE = re.compile(r":\w+:`")
+_RST_LINK = re.compile(r"`_\b")
+_SENTENCE_END = re.compile(r"[.:]\s+(?=[A-Z])|[.:]$")
+
+_DESCRIBED_HERE = {
+    "dict": "A map of its keyword arguments: `dict(a=1, b=2)` is `{'a': 1, 'b': 2}`.",
+    "range": "The integers from `start` (default 0) up to `stop`, excluded, by `step`, as "
+    f"Python's `range`; at most {MAX_RANGE} of them.",
+}
+"""Built-ins whose docstring is Python's own or speaks of internals."""
+
+
+def builtins_section(
+    available: Mapping[str, Mapping[str, Callable[..., Any]]],
+    replaced: Mapping[str, Mapping[str, Any]],
+) -> list[str]:
+    """Tables of what ``available`` (by kind, as the engine offers it) holds beyond the
+    ``replaced`` names that the plugins registered and the sections above document."""
+    sections = [BUILTINS_INTRO]
+    for kind, callables in available.items():
+        rows = [
+            [code(name), _DESCRIBED_HERE.get(name) or _builtin_summary(fn)]
+            for name, fn in callables.items()
+            if name not in replaced.get(kind, {})
+        ]
+        if rows:
+            sections.append(f"### Built-in {kind}s")
+            sections.append(table([kind.capitalize(), "What it does"], rows))
+    return sections
+
+
+def _builtin_summary(fn: Callable[..., Any]) -> str:
+    """The first sentence of a Jinja docstring, its reStructuredText markup made markdown."""
+    sentence = _SENTENCE_END.split(_summary(fn), maxsplit=1)[0]
+    text = _RST_LINK.sub("`", _RST_ROLE.sub("`", sentence)).replace("``", "`")
+    return f"{text}." if text else ""
+
+
 def expressions_page(
-    filters: Mapping[str, Callable[..., Any]], functions: Mapping[str, Callable[..., Any]]
+    filters: Mapping[str, Callable[..., Any]],
+    functions: Mapping[str, Callable[..., Any]],
+    available: Mapping[str, Mapping[str, Callable[..., Any]]] | None = None,
 ) -> str:
+    """The page; with ``available`` (what the engine offers, by kind), Jinja's built-ins too."""
+    builtins = (
+        builtins_section(available, {"filter": filters, "function": functions}) if available else []
+    )
     return page(
         INTRO,
         *_entries("filter", filters, filter_usage),
         *_entries("function", functions, function_usage),
+        *builtins,
     )
 
 

@@ -20,6 +20,8 @@ def write_atomically(path: Path, text: str) -> None:
         raise PlaitError(f"cannot write {path}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as stream:
+            # mkstemp makes the file private (0600); a generated file is as public as any other
+            os.fchmod(stream.fileno(), 0o666 & ~_umask())
             stream.write(text)
         os.replace(temp, path)
     except OSError as exc:
@@ -28,6 +30,13 @@ def write_atomically(path: Path, text: str) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    """The process's umask (reading it means setting it, so it is put straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def write_tree(root: Path, files: Mapping[str, str], owned: tuple[str, ...] = ()) -> list[Path]:

@@ -20,7 +20,7 @@ from plait.plugins import TaskType
 from plait.schema.describe import DEFINITIONS_PREFIX
 from plait.schema.tasks import (
     TASK_DEFINITION,
-    anchored,
+    identifier,
     task_definitions,
     type_names,
 )
@@ -63,14 +63,7 @@ it); the other types take text."""
 
 
 def _identifier(rule: IdRule, description: str) -> dict[str, Any]:
-    schema: dict[str, Any] = {
-        "type": "string",
-        "pattern": anchored(rule.pattern.pattern),
-        "description": f"{description} It {rule.allowed}.",
-    }
-    if rule.max_length is not None:
-        schema["maxLength"] = rule.max_length
-    return schema
+    return identifier(rule, f"{description} It {rule.allowed}.")
 
 
 def _type_enum(description: str) -> dict[str, Any]:

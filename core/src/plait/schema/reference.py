@@ -13,7 +13,8 @@ from typing import Any
 import click
 
 from plait.errors import PlaitError
-from plait.plugins import PluginInfo, Registry, TaskType
+from plait.expressions import ExpressionEngine
+from plait.plugins import CORE_DISTRIBUTION, PluginInfo, Registry, TaskType
 from plait.schema.docs_cli import cli_page
 from plait.schema.docs_expressions import expressions_page
 from plait.schema.docs_storage import storage_page
@@ -99,8 +100,11 @@ def reference_files(
     else:
         filters = _contributed(registry, plugins, "register_filters")
         functions = _contributed(registry, plugins, "register_functions")
+    kernel = distribution is None or _normalize(distribution) == CORE_DISTRIBUTION
     if filters or functions:
-        files["expressions.md"] = expressions_page(filters, functions)
+        # Jinja's built-ins come with the kernel's engine, so they go where the kernel's do
+        available = ExpressionEngine(filters, functions).available() if kernel else None
+        files["expressions.md"] = expressions_page(filters, functions, available)
     if distribution is None:
         files["storage.md"] = storage_page(registry.storage_backends)
         files["cli.md"] = cli_page(cli)

@@ -16,7 +16,7 @@ from typing import Any
 from plait_sdk.schema import is_dynamic, outputs_schema, properties_schema
 from plait_sdk.task import DYNAMIC_KEY
 
-from plait.flows.ids import TASK_ID
+from plait.flows.ids import TASK_ID, IdRule
 from plait.flows.loader import LOG_LEVELS, RETRY_TYPES
 from plait.flows.model import COMMON_TASK_KEYS
 from plait.plugins import TaskType
@@ -42,21 +42,45 @@ def anchored(pattern: str) -> str:
     return f"^(?:{pattern})$"
 
 
+PATTERN_MESSAGE = "patternErrorMessage"
+"""What yaml-language-server says instead of "does not match the pattern ^(?:...)$"."""
+
+DURATION_MESSAGE = (
+    "Not an ISO-8601 duration: write PT5M for 5 minutes, PT1H30M, PT30S, PT0.5S or P1D."
+)
+
+
 def duration(description: str) -> dict[str, Any]:
-    return {"type": "string", "pattern": DURATION_PATTERN, "description": description}
+    return {
+        "type": "string",
+        "pattern": DURATION_PATTERN,
+        PATTERN_MESSAGE: DURATION_MESSAGE,
+        "description": description,
+    }
+
+
+def identifier(rule: IdRule, description: str) -> dict[str, Any]:
+    """An identifier's schema: the kernel's own pattern, length and wording."""
+    schema: dict[str, Any] = {
+        "type": "string",
+        "pattern": anchored(rule.pattern.pattern),
+        PATTERN_MESSAGE: f"Not a valid {rule.kind}: it {rule.allowed}.",
+        "description": description,
+    }
+    if rule.max_length is not None:
+        schema["maxLength"] = rule.max_length
+    return schema
 
 
 def common_task_properties() -> dict[str, dict[str, Any]]:
     """The keys every task accepts (:data:`plait.flows.model.COMMON_TASK_KEYS`), but ``type``."""
     return {
-        "id": {
-            "type": "string",
-            "pattern": anchored(TASK_ID.pattern.pattern),
-            "maxLength": TASK_ID.max_length,
-            "description": "Identifier of the task, unique in the flow. Later tasks read its "
-            "outputs as `{{ outputs.<id>.<name> }}` (`{{ outputs['my-id'].<name> }}` when the "
-            "id has a hyphen). Letters, digits, `_` and `-`.",
-        },
+        "id": identifier(
+            TASK_ID,
+            "Identifier of the task, unique in the flow. Later tasks read its outputs as "
+            "`{{ outputs.<id>.<name> }}` (`{{ outputs['my-id'].<name> }}` when the id has a "
+            "hyphen). Letters, digits, `_` and `-`.",
+        ),
         "description": {"type": "string", "description": "What the task is for (documentation)."},
         "timeout": duration(
             "Longest time the task may run, as an ISO-8601 duration such as `PT5M`; a task "
