@@ -6,6 +6,7 @@ import types
 
 import click
 from click.testing import CliRunner
+from plait.cli.main import add_plugin_commands
 from plait.plugins import build_registry
 from plait_sdk import hookimpl
 
@@ -27,8 +28,15 @@ def test_plugin_commands_join_the_cli():
     def cli() -> None:
         pass
 
-    registry = build_registry(load=[], extra=[module])
-    registry.pm.hook.register_commands(cli=cli)
+    broken = types.ModuleType("broken_plugin")
+
+    @hookimpl
+    def register_broken(cli: click.Group) -> None:
+        raise RuntimeError("boom")
+
+    broken.register_commands = register_broken
+    registry = build_registry(load=[], extra=[broken, module])
+    add_plugin_commands(registry, cli)
     result = CliRunner().invoke(cli, ["greet", "plait"])
     assert result.exit_code == 0, result.output
     assert result.output == "hello plait\n"

@@ -98,3 +98,22 @@ def test_preview_survives_files_that_are_not_what_their_name_says(cli, write_flo
     parquet = cli("storage", "preview", files["broken.parquet"])
     assert parquet.code == 1
     assert "Parquet" in parquet.stderr and "Traceback" not in parquet.stderr
+
+
+def test_a_container_holding_an_expression_is_still_type_checked(cli, write_flow):
+    flow = write_flow(
+        "id: nt\nnamespace: dev\nvariables:\n  n: 1\ntasks:\n  - id: q\n"
+        "    type: plait.duckdb.Query\n    sql: SELECT 1\n    parameters:\n"
+        '      - "{{ vars.n }}"\n'
+    )
+    done = cli("validate", str(flow))
+    assert done.code == 2
+    assert f"{flow}:9:" in done.stderr or f"{flow}:10:" in done.stderr
+    assert "parameters" in done.stderr
+    ok = write_flow(
+        "id: ok\nnamespace: dev\nvariables:\n  n: 1\ntasks:\n  - id: q\n"
+        "    type: plait.duckdb.Query\n    sql: SELECT $n\n    parameters:\n"
+        '      n: "{{ vars.n }}"\n',
+        "ok.yml",
+    )
+    assert cli("validate", str(ok)).code == 0

@@ -6,11 +6,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from plait.cli.output import EXIT_FAILED, EXIT_INVALID, fail
+
+if TYPE_CHECKING:
+    from plait.plugins import Registry
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -75,7 +78,19 @@ def _register_plugin_commands() -> None:
     except PlaitError as exc:
         click.echo(f"warning: {exc}", err=True)
         return
-    registry.pm.hook.register_commands(cli=cli)
+    add_plugin_commands(registry, cli)
+
+
+def add_plugin_commands(registry: Registry, group: click.Group) -> None:
+    """Call every plugin's ``register_commands``; a broken one is reported, not fatal."""
+    for impl in registry.pm.hook.register_commands.get_hookimpls():
+        try:
+            impl.function(cli=group)
+        except Exception as exc:
+            click.echo(
+                f"warning: plugin '{impl.plugin_name}' could not add its commands: {exc}",
+                err=True,
+            )
 
 
 __all__ = ["EXIT_FAILED", "cli", "main", "user_errors"]

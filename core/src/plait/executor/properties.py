@@ -6,7 +6,6 @@ unless the property only accepts text, in which case maps and lists become JSON 
 
 from __future__ import annotations
 
-import json
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -16,6 +15,8 @@ from plait_sdk import TaskFailure
 from plait_sdk.task import DYNAMIC_KEY, TaskProperties
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
+
+from plait.expressions.text import to_text
 
 Render = Callable[[Any], Any]
 
@@ -35,13 +36,8 @@ def _accepts_only_text(annotation: Any) -> bool:
 
 
 def _as_text(value: Any) -> Any:
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, default=str)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    return value
+    """Text exactly as ``{{ }}`` prints the value inside a string (None stays unset)."""
+    return value if value is None else to_text(value)
 
 
 def fields_by_key(model: type[TaskProperties]) -> dict[str, FieldInfo]:

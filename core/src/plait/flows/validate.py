@@ -233,10 +233,10 @@ class _Validator:
                 )
                 continue
             sub, chain = _walk(known.get(key), loc[1:])
-            if has_expression(chain[-1]) or any(
-                isinstance(v, str) and has_expression(v) for v in chain
-            ):
-                continue  # rendered, then validated, at run time (or reported as not dynamic)
+            # Only an expression at (or above) the faulty spot excuses it: it is rendered, then
+            # validated, at run time. A container merely holding one is still checked.
+            if any(isinstance(v, str) and has_expression(v) for v in chain):
+                continue
             message = error["msg"][0].lower() + error["msg"][1:]
             if error["type"] == "missing":
                 message = f"missing required '{loc[-1]}'"
