@@ -71,3 +71,15 @@ def test_bad_or_unsafe_uris_are_refused_cleanly(cli, uri):
     assert "root:" not in done.stdout
     assert "Traceback" not in done.stderr
     assert done.stderr.startswith("error:")
+
+
+def test_jsonl_preview_keeps_decimals_as_written(cli, write_flow, tmp_path):
+    flow = write_flow(
+        "id: d\nnamespace: dev\ntasks:\n  - id: s\n    type: plait.python.Script\n"
+        "    runner: PROCESS\n    script: |\n"
+        "      open('{{ outputDir }}/d.jsonl', 'w').write('{\"price\": 1.10}\\n')\n"
+    )
+    done = cli("run", str(flow), "--json")
+    assert done.code == 0, done.stderr
+    uri = done.json()["taskRuns"][0]["outputs"]["outputFiles"]["d.jsonl"]
+    assert cli("storage", "preview", uri).stdout.splitlines()[2].strip() == "1.10"

@@ -49,3 +49,58 @@ def test_missing_file_input_path_is_refused_before_running(cli, write_flow, tmp_
     done = cli("run", str(write_flow(FLOW)), "-i", f"data={tmp_path / 'nope.txt'}")
     assert done.code == 2
     assert "data" in done.stderr
+
+
+CHILD = """\
+id: reader
+namespace: dev.kids
+inputs:
+  - id: data
+    type: FILE
+tasks:
+  - id: show
+    type: plait.core.Return
+    format: "{{ read(inputs.data) }}"
+outputs:
+  - id: text
+    type: STRING
+    value: "{{ outputs.show.value }}"
+"""
+
+PARENT = """\
+id: parent
+namespace: dev
+inputs:
+  - id: data
+    type: FILE
+tasks:
+  - id: child
+    type: plait.core.Subflow
+    namespace: dev.kids
+    flowId: reader
+    inputs:
+      data: "{{ inputs.data }}"
+"""
+
+
+def test_a_parents_file_reaches_the_subflow(cli, write_flow, tmp_path):
+    local = tmp_path / "notes.txt"
+    local.write_text("shared with the child")
+    assert cli("flows", "deploy", str(write_flow(CHILD, "child.yml"))).code == 0
+    done = cli("run", str(write_flow(PARENT, "parent.yml")), "-i", f"data={local}", "--json")
+    assert done.code == 0, done.stderr
+    outputs = done.json()["taskRuns"][0]["outputs"]
+    assert outputs["outputs"] == {"text": "shared with the child"}
+    child = cli("executions", "show", outputs["executionId"], "--json").json()
+    assert child["inputs"]["data"].startswith(
+        f"plait:///dev/kids/reader/executions/{outputs['executionId']}/inputs/data/"
+    )
+
+
+def test_a_uri_of_another_execution_is_refused_as_a_file_input(cli, write_flow, tmp_path):
+    local = tmp_path / "notes.txt"
+    local.write_text("x")
+    first = cli("run", str(write_flow(FLOW)), "-i", f"data={local}", "--json").json()
+    done = cli("run", str(write_flow(FLOW, "again.yml")), "-i", f"data={first['inputs']['data']}")
+    assert done.code == 2
+    assert "belongs to another execution" in done.stderr

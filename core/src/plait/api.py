@@ -84,12 +84,10 @@ class Engine:
         flow: Flow,
         inputs: Mapping[str, Any] | None = None,
         *,
-        parent_id: str | None = None,
+        parent: Execution | None = None,
         listener: ExecutionListener | None = None,
     ) -> ExecutionRun:
-        return prepare_execution(
-            self, flow, dict(inputs or {}), parent_id=parent_id, listener=listener
-        )
+        return prepare_execution(self, flow, dict(inputs or {}), parent=parent, listener=listener)
 
     def execute(self, run: ExecutionRun) -> ExecutionRun:
         run.run()

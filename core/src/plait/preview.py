@@ -11,6 +11,7 @@ import itertools
 import json
 import shutil
 import tempfile
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -55,7 +56,7 @@ def _json_lines(stream: BinaryIO, rows: int) -> str:
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            value = json.loads(line, parse_float=Decimal)  # 1.10 stays 1.10
         except json.JSONDecodeError:
             return "".join(head[:rows])  # not JSON lines after all: show it as text
         records.append(value if isinstance(value, dict) else {"value": value})

@@ -19,7 +19,14 @@ from plait_sdk import SubflowRun, TaskFailure
 from plait_sdk.task import Task
 
 from plait.durations import parse_duration
-from plait.errors import ExpressionError, NotFoundError, PlaitError
+from plait.errors import (
+    ExpressionError,
+    FlowValidationError,
+    NotFoundError,
+    PlaitError,
+    Problem,
+    StorageError,
+)
 from plait.executor.context import ExecutionServices, TaskRunContext, log_entry
 from plait.executor.events import ExecutionListener, NoListener
 from plait.executor.masking import SecretMasker
@@ -167,7 +174,7 @@ class ExecutionRun:
                 f"{exc}; store it first with `plait flows deploy FILE` (or run it once)"
             ) from None
         flow = parse_flow(stored.source, file=f"{namespace}.{flow_id}@{stored.revision}")
-        child = self.engine.prepare(flow, dict(inputs), parent_id=self.execution.id)
+        child = self.engine.prepare(flow, dict(inputs), parent=self.execution)
         if wait:
             done = self.engine.execute(child)
             return SubflowRun(done.execution.id, str(done.execution.state), done.outputs_document())
@@ -393,18 +400,64 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
+def _adopt_file_inputs(
+    engine: Engine,
+    flow: Flow,
+    execution: Execution,
+    parent: Execution | None,
+    resolved: dict[str, Any],
+) -> None:
+    """FILE inputs given as storage URIs: a parent execution's file is copied into this
+    execution (a subflow can only read its own files); any other execution's is refused."""
+    problems = []
+    for definition in flow.inputs:
+        value = resolved.get(definition.id)
+        if definition.type != "FILE" or not uris.is_uri(value):
+            continue
+        own = uris.execution_prefix(flow.namespace, flow.id, execution.id)
+        if uris.is_under(uris.to_key(value), own):
+            continue  # a local file, just uploaded
+        if parent is None:
+            problems.append(
+                Problem(
+                    f"input '{definition.id}': {value} belongs to another execution; "
+                    "give a local file path",
+                    file=flow.file,
+                    line=definition.line,
+                    column=definition.column,
+                )
+            )
+            continue
+        try:
+            key = uris.key_in_execution(value, parent.namespace, parent.flow_id, parent.id)
+        except StorageError as exc:
+            problems.append(Problem(f"input '{definition.id}': {exc}", file=flow.file))
+            continue
+        name = key.rsplit("/", 1)[-1]
+        target = uris.input_key(flow.namespace, flow.id, execution.id, definition.id, name)
+        with engine.storage.open(value) as stream:
+            resolved[definition.id] = engine.storage.put_stream(target, stream)
+    if problems:
+        raise FlowValidationError(problems)
+
+
 def prepare_execution(
     engine: Engine,
     flow: Flow,
     inputs: Mapping[str, Any],
     *,
-    parent_id: str | None,
+    parent: Execution | None,
     listener: ExecutionListener | None = None,
 ) -> ExecutionRun:
     """Resolve inputs and create the execution; raises FlowValidationError before anything runs."""
     revision = engine.repository.save_flow(flow.namespace, flow.id, flow.source)
     execution = Execution.new(
-        flow.namespace, flow.id, revision, {}, dict(flow.labels), parent_id=parent_id
+        flow.namespace,
+        flow.id,
+        revision,
+        {},
+        dict(flow.labels),
+        parent_id=parent.id if parent else None,
     )
     run = ExecutionRun(engine, flow, execution, listener or NoListener())
 
@@ -413,6 +466,7 @@ def prepare_execution(
         return engine.storage.put_path(key, path)
 
     resolved = resolve_inputs(flow, inputs, store_file=store_file)
+    _adopt_file_inputs(engine, flow, execution, parent, resolved)
     secret_ids = {i.id for i in flow.inputs if i.type.upper() == "SECRET"}
     for input_id in secret_ids:
         if isinstance(resolved.get(input_id), str):
