@@ -117,3 +117,45 @@ def test_a_container_holding_an_expression_is_still_type_checked(cli, write_flow
         "ok.yml",
     )
     assert cli("validate", str(ok)).code == 0
+
+
+def test_nested_unknown_keys_and_durations_read_the_same_before_and_during_a_run(cli, write_flow):
+    written = write_flow(
+        "id: w\nnamespace: dev\ntasks:\n  - id: s\n    type: plait.python.Script\n"
+        "    script: print(1)\n    docker:\n      imag: python:slim\n"
+        "  - id: r\n    type: plait.http.Request\n    uri: http://127.0.0.1:9/\n"
+        "    options:\n      bogus: 1\n      connectTimeout: 5s\n"
+    )
+    done = cli("validate", str(written))
+    assert done.code == 2
+    assert (
+        f"{written}:8:7: task 's': unknown property 'docker.imag' for task type "
+        "plait.python.Script; did you mean 'image'? (properties of 'docker': " in done.stderr
+    )
+    assert (
+        f"{written}:13:7: task 'r': unknown property 'options.bogus' for task type "
+        "plait.http.Request (properties of 'options': timeout, connectTimeout," in done.stderr
+    )
+    assert (
+        f"{written}:14:23: task 'r': property 'options.connectTimeout' of task type "
+        "plait.http.Request: expected an ISO-8601 duration such as PT5S (got '5s')" in done.stderr
+    )
+    rendered = write_flow(
+        "id: rendered\nnamespace: dev\nvariables:\n  opts:\n    connectTimeout: 5s\n"
+        "    readTimout: PT1S\ntasks:\n  - id: r\n    type: plait.http.Request\n"
+        '    uri: http://127.0.0.1:9/\n    options: "{{ vars.opts }}"\n',
+        "rendered.yml",
+    )
+    assert cli("validate", str(rendered)).code == 0
+    run = cli("run", str(rendered), "--json")
+    assert run.code != 0
+    error = run.json()["taskRuns"][0]["error"]
+    assert (
+        "property 'options.connectTimeout': expected an ISO-8601 duration such as PT5S "
+        "(got '5s')" in error
+    )
+    assert (
+        "unknown property 'options.readTimout'; did you mean 'readTimeout' or "
+        "'readIdleTimeout'? (properties of 'options': timeout, connectTimeout," in error
+    )
+    assert "Traceback" not in run.stderr

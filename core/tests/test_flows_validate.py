@@ -4,6 +4,7 @@ of ``outputs.X.Y`` references, each problem at the exact file:line:column."""
 from __future__ import annotations
 
 import types
+from datetime import timedelta
 from pathlib import Path
 from textwrap import dedent
 from typing import Any, Literal
@@ -15,7 +16,7 @@ from plait.errors import FlowValidationError
 from plait.expressions import ExpressionEngine
 from plait.flows import PluginDefault, check_flow, parse_flow, validate_flow
 from plait.plugins import PluginInfo, Registry, _merge, build_registry
-from plait_sdk import Task, TaskOutputs, hookimpl, output, prop
+from plait_sdk import Task, TaskOutputs, TaskProperties, hookimpl, output, prop
 from plait_sdk import hookspecs as sdk_hookspecs
 from plait_sdk.files import FilesOutputs, FilesProperties
 from pydantic import BaseModel, ConfigDict
@@ -430,4 +431,70 @@ def test_unknown_filters_tests_and_functions_are_found_before_the_run(
         "'lenght'; did you mean 'length'?",
         "flow.yml:11:46: task 'log': expression `{% if 1 is od %}` uses unknown test 'od'; did "
         "you mean 'odd'?",
+    ]
+
+
+class Limits(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    timeout: timedelta | None = None
+    retries: int = 0
+
+
+class TunedProperties(TaskProperties):
+    limits: Limits | None = prop(None, description="Nested options.")
+    stages: list[Limits] = prop(default_factory=list, description="Per-stage options.")
+    wait: timedelta | None = prop(None, description="A duration at the top level.")
+
+
+class Tuned(Task[TunedProperties, TaskOutputs]):
+    """Stand-in with nested models and durations."""
+
+    type = "plait.test.Tuned"
+    Properties = TunedProperties
+    Outputs = TaskOutputs
+
+    def run(self, props: TunedProperties, ctx: Any) -> TaskOutputs:
+        raise NotImplementedError
+
+
+def test_nested_unknown_keys_and_bad_durations_are_phrased_for_flow_authors(
+    engine: ExpressionEngine,
+) -> None:
+    assert problems(
+        """\
+        id: nested
+        namespace: dev
+        tasks:
+          - id: t
+            type: plait.test.Tuned
+            wait: 5s
+            limits:
+              timout: PT1S
+            stages:
+              - timeout: PT2S
+              - retries: 1
+                timeout: [1]
+                retrys: 2
+          - id: s
+            type: plait.test.Script
+            script: print(1)
+            docker:
+              imag: python:slim
+        """,
+        registry_of(Tuned, Script),
+        engine,
+    ) == [
+        "flow.yml:6:11: task 't': property 'wait' of task type plait.test.Tuned: expected an "
+        "ISO-8601 duration such as PT5S (got '5s')",
+        "flow.yml:8:7: task 't': unknown property 'limits.timout' for task type "
+        "plait.test.Tuned; did you mean 'timeout'? (properties of 'limits': timeout, retries)",
+        "flow.yml:12:18: task 't': property 'stages[1].timeout' of task type plait.test.Tuned: "
+        "expected an ISO-8601 duration such as PT5S (got a list)",
+        "flow.yml:13:9: task 't': unknown property 'stages[1].retrys' for task type "
+        "plait.test.Tuned; did you mean 'retries'? (properties of 'stages[1]': timeout, "
+        "retries)",
+        "flow.yml:18:7: task 's': unknown property 'docker.imag' for task type plait.test.Script; "
+        "did you mean 'image'? (properties of 'docker': image)",
+        "flow.yml:18:7: task 's': property 'docker' of task type plait.test.Script: missing "
+        "required 'image'; got a mapping",
     ]

@@ -104,3 +104,27 @@ def test_unsafe_output_pattern_is_named_as_written(tmp_path: Path):
     workspace = Workspace.create(ctx)  # type: ignore[arg-type]
     with pytest.raises(UnsafePathError, match=r"'\.\./\*'"):
         workspace.collect_output_files(ctx, ["../*"])  # type: ignore[arg-type]
+
+
+class _Log:
+    def __init__(self) -> None:
+        self.warnings: list[str] = []
+
+    def warning(self, message: str) -> None:
+        self.warnings.append(message)
+
+
+def test_output_files_storage_cannot_name_are_skipped_with_a_warning(tmp_path: Path):
+    ctx = _Context(tmp_path)
+    ctx.log = _Log()  # type: ignore[attr-defined]
+    workspace = Workspace.create(ctx)  # type: ignore[arg-type]
+    (workspace.output_dir / "back\\slash.txt").write_text("x")
+    (workspace.output_dir / "new\nline.txt").write_text("x")
+    (workspace.output_dir / "kept.txt").write_text("x")
+    found = workspace.collect_output_files(ctx)  # type: ignore[arg-type]
+    assert found == {"kept.txt": "plait:///test/kept.txt"}
+    assert sorted(ctx.log.warnings) == [  # type: ignore[attr-defined]
+        "output file 'back\\\\slash.txt' is not kept: its name contains a backslash",
+        "output file 'new\\nline.txt' is not kept: its name contains a control character "
+        "such as a newline",
+    ]

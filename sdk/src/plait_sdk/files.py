@@ -139,7 +139,13 @@ class Workspace:
             for path in sorted(self.output_dir.rglob("*")):
                 if path.is_file() and not path.is_symlink() and self._inside(path):
                     found[path.relative_to(self.output_dir).as_posix()] = path
-        return {name: ctx.storage.put_file(path, name) for name, path in found.items()}
+        uploaded: dict[str, str] = {}
+        for name, path in found.items():
+            if problem := _unstorable(name):
+                ctx.log.warning(f"output file {name!r} is not kept: its name {problem}")
+                continue
+            uploaded[name] = ctx.storage.put_file(path, name)
+        return uploaded
 
     def _inside(self, path: Path) -> bool:
         root = self.root.resolve()
@@ -147,6 +153,16 @@ class Workspace:
 
     def clean(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _unstorable(name: str) -> str | None:
+    """Why internal storage refuses a file name that is legal on disk, so that one oddly named
+    file a script wrote is skipped (with a warning) instead of failing the whole task."""
+    if "\\" in name:
+        return "contains a backslash"
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in name):
+        return "contains a control character such as a newline"
+    return None
 
 
 def host_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
 from plait.expressions.text import to_text
+from plait.flows.validate import DURATION_ERRORS, duration_message, unknown_key_message
 
 Render = Callable[[Any], Any]
 
@@ -63,11 +64,19 @@ def render_properties(
 
 
 def validate_properties(model: type[TaskProperties], values: Mapping[str, Any]) -> TaskProperties:
+    """The rendered values as the task's model, or a failure phrased as ``plait validate``
+    phrases the same mistake."""
     try:
         return model.model_validate(dict(values))
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
-            where = ".".join(str(part) for part in error["loc"]) or "(properties)"
-            problems.append(f"property '{where}': {error['msg']}")
+            loc = error["loc"]
+            where = ".".join(str(part) for part in loc) or "(properties)"
+            if error["type"] == "extra_forbidden":
+                problems.append(unknown_key_message(model, loc, where))
+            elif error["type"] in DURATION_ERRORS:
+                problems.append(f"property '{where}': {duration_message(error['input'])}")
+            else:
+                problems.append(f"property '{where}': {error['msg']}")
         raise TaskFailure("invalid properties after rendering: " + "; ".join(problems)) from None

@@ -9,14 +9,16 @@ plugin default that supplied the value.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import types
+import typing
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from plait_sdk.schema import output_names
 from plait_sdk.task import DYNAMIC_KEY
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from plait.errors import ExpressionError, FlowValidationError, Problem
@@ -108,6 +110,76 @@ def _walk(value: Any, loc: Sequence[Any]) -> tuple[PathKey, list[Any]]:
 
 def _dotted(key: str, path: PathKey) -> str:
     return key + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
+
+
+# pydantic's own wording ("'day' identifier in duration not correctly formatted") says nothing
+# about the format a flow has to use.
+DURATION_ERRORS = frozenset({"time_delta_parsing", "time_delta_type"})
+DURATION_HINT = "expected an ISO-8601 duration such as PT5S"
+
+
+def duration_message(value: Any) -> str:
+    return f"{DURATION_HINT} (got {describe(value)})"
+
+
+def _members(annotation: Any) -> list[Any]:
+    """The types a value of ``annotation`` may have (union members, ``Annotated`` unwrapped)."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _members(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [m for arg in typing.get_args(annotation) for m in _members(arg)]
+    return [annotation]
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _model_keys(model: type[BaseModel]) -> list[str]:
+    return [info.alias or name for name, info in model.model_fields.items()]
+
+
+def _step(annotation: Any, part: Any) -> list[Any]:
+    """The annotations reached from one member type by one location part (none: no way in)."""
+    if _is_model(annotation):
+        for name, info in annotation.model_fields.items():
+            if part in (name, info.alias):
+                return [info.annotation]
+        return []
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if isinstance(part, int) and origin in (list, tuple, set, frozenset, Sequence) and args:
+        return [args[0]]
+    if isinstance(part, str) and origin in (dict, Mapping) and len(args) == 2:
+        return [args[1]]
+    return []
+
+
+def nested_keys(model: type[BaseModel], loc: Sequence[Any]) -> list[str] | None:
+    """The keys accepted by the model found at a pydantic error location inside ``model``,
+    following fields, list items, map values and tagged union members; None when the location
+    does not lead to exactly one model."""
+    current: list[Any] = [model]
+    for part in loc:
+        members = [m for a in current for m in _members(a)]
+        tagged = [m for m in members if getattr(m, "__name__", None) == part]
+        reached = tagged or [a for m in members for a in _step(m, part)]
+        current = reached or current  # a union tag such as 'list[str]' names no key
+    models = {m for a in current for m in _members(a) if _is_model(m)}
+    return _model_keys(models.pop()) if len(models) == 1 else None
+
+
+def unknown_key_message(
+    model: type[BaseModel], loc: Sequence[Any], dotted: str, owner: str = ""
+) -> str:
+    """``unknown property 'docker.imag'{owner}; did you mean 'image'? (...)`` for an extra key,
+    phrased like an unknown top-level property."""
+    keys = nested_keys(model, loc[:-1])
+    if keys is None:
+        return f"unknown property '{dotted}'{owner}"
+    where = f"properties of '{dotted.rsplit('.', 1)[0]}'" if len(loc) > 1 else "its properties"
+    hint = did_you_mean(loc[-1], keys)
+    return f"unknown property '{dotted}'{owner}{hint} ({where}: {', '.join(keys)})"
 
 
 class _Validator:
@@ -237,16 +309,32 @@ class _Validator:
             # validated, at run time. A container merely holding one is still checked.
             if any(isinstance(v, str) and has_expression(v) for v in chain):
                 continue
+            if error["type"] == "extra_forbidden":
+                message = unknown_key_message(
+                    cls.Properties, loc, _dotted(key, sub), f" for task type {label}"
+                )
+                self.problem(
+                    f"task '{task.id}': {message}",
+                    self.flow.source_map.key((*self._origin(task, cls, key)[0], *sub)),
+                )
+                continue
             message = error["msg"][0].lower() + error["msg"][1:]
+            if error["type"] in DURATION_ERRORS:
+                message = DURATION_HINT
             if error["type"] == "missing":
                 message = f"missing required '{loc[-1]}'"
             messages, _ = grouped.setdefault((key, sub), ([], chain[-1]))
             if message not in messages:
                 messages.append(message)
         for (key, sub), (messages, value) in grouped.items():
+            got = (
+                f" (got {describe(value)})"
+                if messages == [DURATION_HINT]
+                else f"; got {describe(value)}"
+            )
             self.problem(
                 f"task '{task.id}': property '{_dotted(key, sub)}' of task type {label}: "
-                f"{' or '.join(messages)}; got {describe(value)}",
+                f"{' or '.join(messages)}{got}",
                 self.flow.source_map.value((*self._origin(task, cls, key)[0], *sub)),
             )
 
