@@ -34,7 +34,7 @@ def main() -> int:
     execution = json.loads(done.stdout)
     print(f"execution {execution['id']} ended {execution['state']}")
     plait("outputs", execution["id"])
-    query = next(run for run in execution["taskRuns"] if run["taskId"] == "sqlQuery")
+    query = next(run for run in execution["taskRunList"] if run["taskId"] == "sqlQuery")
     plait("storage", "preview", query["outputs"]["uri"])
     plait("eval", execution["id"], "{{ outputs.api.body | jq('.products[0].title') | first }}")
     return 0

@@ -31,15 +31,15 @@ def test_run_json_document(cli, write_flow):
     done = cli("run", str(flow), "-i", "who=plait", "--json")
     assert done.code == 0, done.stderr
     doc = done.json()
-    assert doc["state"] == "SUCCESS"
+    assert doc["state"]["current"] == "SUCCESS"
     assert doc["namespace"] == "dev.tests"
     assert doc["flowId"] == "chain"
     assert doc["inputs"] == {"who": "plait"}
     assert doc["outputs"] == {"shout": "HELLO PLAIT"}
-    runs = {r["taskId"]: r for r in doc["taskRuns"]}
+    runs = {r["taskId"]: r for r in doc["taskRunList"]}
     assert runs["first"]["outputs"] == {"value": "hello plait"}
     assert runs["second-step"]["outputs"] == {"value": "HELLO PLAIT"}
-    assert all(r["state"] == "SUCCESS" for r in doc["taskRuns"])
+    assert all(r["state"]["current"] == "SUCCESS" for r in doc["taskRunList"])
     assert "got HELLO PLAIT" in done.stderr  # logs go to stderr, the document alone to stdout
 
 
@@ -70,10 +70,10 @@ def test_failure_stops_later_tasks_and_exits_1(cli, write_flow):
     done = cli("run", str(write_flow(FAILING)), "--json")
     assert done.code == 1
     doc = done.json()
-    assert doc["state"] == "FAILED"
-    states = {r["taskId"]: r["state"] for r in doc["taskRuns"]}
+    assert doc["state"]["current"] == "FAILED"
+    states = {r["taskId"]: r["state"]["current"] for r in doc["taskRunList"]}
     assert states == {"ok": "SUCCESS", "broken": "FAILED"}
-    broken = next(r for r in doc["taskRuns"] if r["taskId"] == "broken")
+    broken = next(r for r in doc["taskRunList"] if r["taskId"] == "broken")
     assert "Unable to find `missing`" in broken["error"]
     assert "{{ inputs.missing }}" in broken["error"]
     assert "Traceback" not in done.stderr
@@ -87,8 +87,8 @@ def test_allow_failure_continues_and_ends_in_warning(cli, write_flow):
     done = cli("run", str(write_flow(flow)), "--json")
     assert done.code == 0, done.stderr
     doc = done.json()
-    assert doc["state"] == "WARNING"
-    assert [r["taskId"] for r in doc["taskRuns"]] == ["ok", "broken", "never"]
+    assert doc["state"]["current"] == "WARNING"
+    assert [r["taskId"] for r in doc["taskRunList"]] == ["ok", "broken", "never"]
 
 
 def test_invalid_flow_exits_2_and_runs_nothing(cli, write_flow):

@@ -27,7 +27,7 @@ def _run(cli, write_flow, tmp_path, fmt: str) -> tuple[str, str]:
     done = cli("run", str(write_flow(FLOW.format(fmt=fmt))), "-i", f"notes={notes}", "--json")
     assert done.code == 0, done.stderr
     doc = done.json()
-    return doc["taskRuns"][0]["outputs"]["uri"], doc["inputs"]["notes"]
+    return doc["taskRunList"][0]["outputs"]["uri"], doc["inputs"]["notes"]
 
 
 @pytest.mark.parametrize("fmt", ["JSONL", "CSV", "PARQUET"])
@@ -81,5 +81,5 @@ def test_jsonl_preview_keeps_decimals_as_written(cli, write_flow, tmp_path):
     )
     done = cli("run", str(flow), "--json")
     assert done.code == 0, done.stderr
-    uri = done.json()["taskRuns"][0]["outputs"]["outputFiles"]["d.jsonl"]
+    uri = done.json()["taskRunList"][0]["outputs"]["outputFiles"]["d.jsonl"]
     assert cli("storage", "preview", uri).stdout.splitlines()[2].strip() == "1.10"

@@ -108,7 +108,7 @@ def test_its_plugin_defaults_apply_to_every_flow_and_its_state_location(
     done = cli("run", str(write_flow(FLOW)), "--json", env=distribution)
 
     assert done.code == 0, done.stderr
-    runs = {run["taskId"]: run for run in done.json()["taskRuns"]}
+    runs = {run["taskId"]: run for run in done.json()["taskRunList"]}
     assert runs["plain"]["outputs"]["value"] == "from the distribution"
     assert runs["own"]["outputs"]["value"] == "mine"
     assert "WARN  [log] hello" in done.stderr  # forced: beats the task's own DEBUG

@@ -164,9 +164,9 @@ def test_a_flow_runs_with_the_distribution_defaults_and_locations(
 
     assert done.code == 0, done.stderr
     execution = done.json()
-    runs = {run["taskId"]: run for run in execution["taskRuns"]}
+    runs = {run["taskId"]: run for run in execution["taskRunList"]}
     # warningOnStdErr: false comes from the distribution's pluginDefaults
-    assert execution["state"] == "SUCCESS", done.stderr
+    assert execution["state"]["current"] == "SUCCESS", done.stderr
     assert runs["report"]["outputs"]["value"] == "2 Apple products"
     home = tmp_path / "user" / "acme-plait"
     assert (home / "plait.db").is_file()
@@ -185,7 +185,7 @@ def test_without_the_distribution_the_defaults_no_longer_apply(
         done = venv.run("plait", "run", flow, "-i", f"api_url={url}", "--json", env=env)
 
     assert done.code == 0, done.stderr
-    assert done.json()["state"] == "WARNING"  # the script wrote to stderr
+    assert done.json()["state"]["current"] == "WARNING"  # the script wrote to stderr
 
 
 @pytest.mark.parametrize("task", sorted(EXCLUDED_FLOWS))

@@ -24,7 +24,7 @@ def test_file_input_is_stored_and_readable(cli, write_flow, tmp_path):
     doc = done.json()
     uri = doc["inputs"]["data"]
     assert uri.startswith(f"plait:///dev/files/executions/{doc['id']}/inputs/data/")
-    assert doc["taskRuns"][0]["outputs"] == {"value": "HELLO FILE"}
+    assert doc["taskRunList"][0]["outputs"] == {"value": "HELLO FILE"}
     assert cli("storage", "get", uri).stdout == "hello file"
 
 
@@ -39,8 +39,8 @@ def test_read_refuses_another_executions_file(cli, write_flow, tmp_path):
     )
     done = cli("run", str(other), "-i", f"target={first['inputs']['data']}", "--json")
     assert done.code == 1
-    run = done.json()["taskRuns"][0]
-    assert run["state"] == "FAILED"
+    run = done.json()["taskRunList"][0]
+    assert run["state"]["current"] == "FAILED"
     assert "does not belong" in run["error"] or "execution" in run["error"]
     assert "secret stuff" not in done.stdout + done.stderr
 
@@ -89,7 +89,7 @@ def test_a_parents_file_reaches_the_subflow(cli, write_flow, tmp_path):
     assert cli("flows", "deploy", str(write_flow(CHILD, "child.yml"))).code == 0
     done = cli("run", str(write_flow(PARENT, "parent.yml")), "-i", f"data={local}", "--json")
     assert done.code == 0, done.stderr
-    outputs = done.json()["taskRuns"][0]["outputs"]
+    outputs = done.json()["taskRunList"][0]["outputs"]
     assert outputs["outputs"] == {"text": "shared with the child"}
     child = cli("executions", "show", outputs["executionId"], "--json").json()
     assert child["inputs"]["data"].startswith(

@@ -45,8 +45,8 @@ def expected_table() -> list[tuple[str | None, float]]:
 
 
 def check_result(cli, doc: dict[str, Any]) -> None:
-    assert doc["state"] == "SUCCESS", doc
-    runs = {run["taskId"]: run for run in doc["taskRuns"]}
+    assert doc["state"]["current"] == "SUCCESS", doc
+    runs = {run["taskId"]: run for run in doc["taskRunList"]}
     assert runs["api"]["outputs"]["code"] == 200
     csv_uri = runs["python"]["outputs"]["outputFiles"]["products.csv"]
     header = cli("storage", "get", csv_uri).stdout.splitlines()[0]
@@ -85,8 +85,8 @@ def test_process_runner_flow(cli):
 def test_docker_flow_with_input(cli, docker_engine):
     with products_api().serve_products() as base_url:
         doc = _run(cli, "output", "-i", f"api_url={base_url}/products")
-    assert doc["state"] == "SUCCESS", doc
-    runs = {run["taskId"]: run for run in doc["taskRuns"]}
+    assert doc["state"]["current"] == "SUCCESS", doc
+    runs = {run["taskId"]: run for run in doc["taskRunList"]}
     assert set(runs["python"]["outputs"]["outputFiles"]) == {"products.csv"}
     header = cli("storage", "get", runs["python"]["outputs"]["outputFiles"]["products.csv"])
     assert header.stdout.splitlines()[0] == "brand,price"

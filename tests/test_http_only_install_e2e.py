@@ -58,7 +58,7 @@ def test_an_http_flow_runs(venv: Venv, tmp_path: Path) -> None:
         done = venv.run("plait", "run", flow, "-i", f"api_url={url}", "--json", env=env)
 
     assert done.code == 0, done.stderr
-    runs = {run["taskId"]: run for run in done.json()["taskRuns"]}
+    runs = {run["taskId"]: run for run in done.json()["taskRunList"]}
     assert runs["api"]["outputs"]["code"] == 200
     assert runs["brands"]["outputs"]["value"] == "Apple,Samsung"
 

@@ -300,6 +300,8 @@ def test_top_level_keys_are_completed(server: YamlLanguageServer, workspace: Pat
         "tasks",
         "outputs",
         "pluginDefaults",
+        "errors",
+        "finally",
     }
 
 
@@ -390,6 +392,178 @@ def test_missing_required_property_is_flagged(server: YamlLanguageServer, worksp
     doc = open_flow(server, workspace, task_flow("plait.core.Subflow", "    namespace: dev\n"))
     messages = [d["message"] for d in server.diagnostics(doc)]
     assert messages == ['Missing property "flowId".']
+
+
+# ------------------------------------------------------------------ nested tasks (flowables)
+
+
+NESTED = """\
+id: nested
+namespace: dev
+tasks:
+  - id: fan_out
+    type: io.kestra.plugin.core.flow.Parallel
+    tasks:
+      - id: each
+        type: io.kestra.plugin.core.flow.ForEach
+        values: [a, b]
+        tasks:
+          - id: check
+            type: io.kestra.plugin.core.flow.If
+            condition: "{{ taskrun.value == 'a' }}"
+            then:
+              - id: when_a
+                type: plait.core.Return
+                format: "{{ taskrun.value }}"
+                runIf: "{{ taskrun.value != 'b' }}"
+            else:
+              - id: otherwise
+                type: io.kestra.plugin.core.log.Log
+                message: not a
+                allowWarning: true
+  - id: pick
+    type: io.kestra.plugin.core.flow.Switch
+    value: b
+    cases:
+      a:
+        - id: case_a
+          type: plait.core.Log
+          message: A
+      b:
+        - id: case_b
+          type: plait.core.Return
+          format: B
+    defaults:
+      - id: other
+        type: plait.core.Log
+        message: other
+errors:
+  - id: alert
+    type: plait.core.Log
+    message: the flow failed
+finally:
+  - id: cleanup
+    type: plait.core.Log
+    message: always
+"""
+"""Parallel -> ForEach -> If, a Switch, and the flow's own handlers."""
+
+
+@pytest.mark.parametrize(
+    ("last_line", "type_id"),
+    [
+        ("                runIf: \"{{ taskrun.value != 'b' }}\"\n", "plait.core.Return"),  # If.then
+        ("                allowWarning: true\n", "plait.core.Log"),  # If.else, an optional list
+        ("          format: B\n", "plait.core.Return"),  # a case of a Switch
+        ("        message: other\n", "plait.core.Log"),  # Switch.defaults
+        ("    message: always\n", "plait.core.Log"),  # the flow's finally
+    ],
+)
+def test_completion_in_a_nested_child_offers_its_properties(
+    server: YamlLanguageServer,
+    workspace: Path,
+    task_types: dict[str, Any],
+    last_line: str,
+    type_id: str,
+) -> None:
+    """Below a child's last key: its type's properties and the common keys not yet written."""
+    assert NESTED.count(last_line) == 1
+    indent = " " * (len(last_line) - len(last_line.lstrip(" ")))
+    end = NESTED.index(last_line) + len(last_line)
+    start = NESTED.rindex("- id: ", 0, end)
+    written = {"id", *re.findall(r"^ *(\w+):", NESTED[start + 2 : end], re.M)}
+    text = NESTED[:end] + f"{indent}{CURSOR}\n" + NESTED[end:]
+    names = property_names(complete(server, workspace, text))
+    assert names == task_keys(task_types, type_id, written), last_line
+    assert "runIf" in names | written
+
+
+def test_nested_child_completion_offers_return_format_with_its_documentation(
+    server: YamlLanguageServer, workspace: Path
+) -> None:
+    flow = task_flow(
+        "io.kestra.plugin.core.flow.If",
+        '    condition: "{{ true }}"\n    then:\n'
+        f"      - id: inner\n        type: plait.core.Return\n        {CURSOR}\n",
+    )
+    items = complete(server, workspace, flow)
+    documentation = {item["label"]: item["documentation"]["value"] for item in items}
+    assert {"format", "runIf", "allowWarning"} <= set(documentation)
+    assert "`string`" in documentation["format"]
+    assert "SKIPPED" in documentation["runIf"]
+
+
+def test_type_completion_in_a_nested_child_offers_every_task_type(
+    server: YamlLanguageServer, workspace: Path, task_types: dict[str, Any]
+) -> None:
+    flow = task_flow(
+        "io.kestra.plugin.core.flow.Sequential",
+        f"    tasks:\n      - id: inner\n        type: {CURSOR}\n",
+    )
+    assert sorted(completion_labels(complete(server, workspace, flow))) == sorted(task_types)
+
+
+def test_flowable_completion_offers_its_task_lists(
+    server: YamlLanguageServer, workspace: Path, task_types: dict[str, Any]
+) -> None:
+    flow = task_flow("io.kestra.plugin.core.flow.If", f"    {CURSOR}\n")
+    names = property_names(complete(server, workspace, flow))
+    assert names == task_keys(task_types, "io.kestra.plugin.core.flow.If", {"id", "type"})
+    assert {"condition", "then", "else", "errors", "finally"} <= names
+
+
+def test_a_nested_flow_is_clean_in_the_editor_and_valid_for_plait(
+    server: YamlLanguageServer, workspace: Path, tmp_path: Path
+) -> None:
+    doc = open_flow(server, workspace, NESTED)
+    assert server.diagnostics(doc) == []
+    path = tmp_path / "nested.yml"
+    path.write_text(doc.text, encoding="utf-8")
+    result = validate(path, tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ("                format:", "                formt:", "formt"),  # If.then, deep down
+        ("          format: B", "          colour: B", "colour"),  # a case of a Switch
+        ("    message: always", "    message: always\n    mesage: x", "mesage"),  # flow finally
+    ],
+)
+def test_an_unknown_key_in_a_nested_child_is_flagged_on_its_line(
+    server: YamlLanguageServer, workspace: Path, tmp_path: Path, old: str, new: str, key: str
+) -> None:
+    assert NESTED.count(old) == 1
+    doc = open_flow(server, workspace, NESTED.replace(old, new))
+    line = doc.position_of(f"{key}:").line
+    assert diagnostics_by_line(server, doc) == {line: [f"Property {key} is not allowed."]}
+    path = tmp_path / "flow.yml"
+    path.write_text(doc.text, encoding="utf-8")
+    result = validate(path, tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert re.search(rf"flow\.yml:{line + 1}:", result.stderr), result.stderr
+
+
+def test_switch_cases_are_checked_as_named_task_lists(
+    server: YamlLanguageServer, workspace: Path
+) -> None:
+    doc = open_flow(
+        server,
+        workspace,
+        task_flow(
+            "io.kestra.plugin.core.flow.Switch",
+            "    value: x\n    cases:\n      empty: []\n      text: hello\n"
+            "      fine:\n        - id: inner\n          type: plait.core.Log\n",
+        ),
+    )
+    found = diagnostics_by_line(server, doc)
+    assert found.pop(doc.position_of("empty").line) == [
+        "Array has too few items. Expected 1 or more."
+    ]
+    assert found.pop(doc.position_of("hello").line) == ['Incorrect type. Expected "array".']
+    assert found.pop(doc.position_of("- id: inner").line) == ['Missing property "message".']
+    assert found == {}
 
 
 # ------------------------------------------------------------------ inputs, outputs, defaults

@@ -100,7 +100,7 @@ def test_a_flow_runs_it_and_a_downstream_task_reads_its_outputs(
     )
 
     assert done.code == 0, done.stderr
-    runs = {run["taskId"]: run for run in json.loads(done.stdout)["taskRuns"]}
+    runs = {run["taskId"]: run for run in json.loads(done.stdout)["taskRunList"]}
     assert runs["count"]["outputs"]["count"] == 6
     assert runs["report"]["outputs"]["value"] == "4 different, top to"
 

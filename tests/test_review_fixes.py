@@ -34,7 +34,7 @@ def test_flow_outputs_take_their_declared_type(cli, write_flow):
     assert 'doc: {"a": [1, 2]}' in summary
     bad = cli("run", str(flow), "-i", "n=abc", "--json")
     assert bad.code == 1
-    assert bad.json()["state"] == "FAILED"
+    assert bad.json()["state"]["current"] == "FAILED"
     logs = cli("logs", bad.json()["id"]).stdout
     assert "flow output 'number'" in logs and "INT" in logs
 
@@ -89,7 +89,7 @@ def test_preview_survives_files_that_are_not_what_their_name_says(cli, write_flo
     )
     done = cli("run", str(flow), "--json")
     assert done.code == 0, done.stderr
-    files = done.json()["taskRuns"][0]["outputs"]["outputFiles"]
+    files = done.json()["taskRunList"][0]["outputs"]["outputFiles"]
     ragged = cli("storage", "preview", files["ragged.csv"])
     assert ragged.code == 0, ragged.stderr
     assert ragged.stdout.splitlines()[2].split() == ["1", "2"]
@@ -149,7 +149,7 @@ def test_nested_unknown_keys_and_durations_read_the_same_before_and_during_a_run
     assert cli("validate", str(rendered)).code == 0
     run = cli("run", str(rendered), "--json")
     assert run.code != 0
-    error = run.json()["taskRuns"][0]["error"]
+    error = run.json()["taskRunList"][0]["error"]
     assert (
         "property 'options.connectTimeout': expected an ISO-8601 duration such as PT5S "
         "(got '5s')" in error

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+import yaml
 from plait.durations import parse_duration
 from plait.flows.ids import FLOW_ID, NAMESPACE, TASK_ID
 from plait.flows.input_types import INPUT_TYPES
@@ -22,13 +23,15 @@ from plait.schema import flow_schema, to_json
 from plait.schema.flow import INPUT_TYPE_DESCRIPTIONS
 from plait.schema.tasks import DURATION_PATTERN, TASK_DEFINITION, common_task_properties
 from plait_sdk import RunContext, Task, TaskOutputs, TaskProperties, prop
-from plait_sdk.schema import EXPRESSION_REF, is_dynamic, output_names
+from plait_sdk.flowable import TASKS_KEY, task_lists
+from plait_sdk.schema import EXPRESSION_REF, is_dynamic, output_names, properties_schema
 from pydantic import BaseModel
 
 if TYPE_CHECKING:
     from conftest import CliRunner
 
 EXPRESSION = {"$ref": EXPRESSION_REF}
+TASK = {"$ref": f"#/definitions/{TASK_DEFINITION}"}
 
 
 @pytest.fixture(scope="module")
@@ -258,6 +261,21 @@ def test_inputs_outputs_and_plugin_defaults_follow_the_loader(schema: dict[str, 
     assert set(common_task_properties()) | {"type"} == COMMON_TASK_KEYS
 
 
+def test_run_if_and_allow_warning_are_common_keys(
+    schema: dict[str, Any], registry_types: dict[str, Any]
+) -> None:
+    common = common_task_properties()
+    assert common["runIf"]["type"] == ["string", "boolean"]
+    assert "SKIPPED" in common["runIf"]["description"]
+    assert common["allowWarning"]["type"] == "boolean"
+    assert common["allowWarning"]["default"] is False
+    assert "WARNING" in common["allowWarning"]["description"]
+    for name in ("runIf", "allowWarning"):
+        assert name in schema["definitions"][TASK_DEFINITION]["properties"]
+        for type_id in canonical(registry_types):
+            assert schema["definitions"][type_id]["properties"][name]["markdownDescription"]
+
+
 @pytest.mark.parametrize(
     ("text", "valid"),
     [
@@ -332,6 +350,341 @@ def test_task_id_pattern_is_the_loaders(schema: dict[str, Any]) -> None:
     pattern = schema["definitions"][TASK_DEFINITION]["properties"]["id"]["pattern"]
     for sample in ("api", "sql-query", "step_2", "a.b", "-x", "a b"):
         assert bool(re.search(pattern, sample)) == (TASK_ID.problem(sample) is None), sample
+
+
+# ------------------------------------------------------------------ child task lists
+
+
+def test_flow_errors_and_finally_are_lists_of_tasks(schema: dict[str, Any]) -> None:
+    for key in ("tasks", "errors", "finally"):
+        assert schema["properties"][key]["type"] == "array"
+        assert schema["properties"][key]["items"] == TASK
+        assert schema["properties"][key]["minItems"] == 1  # the loader refuses an empty list
+        assert schema["properties"][key]["description"]
+
+
+def array_branch(prop_schema: dict[str, Any]) -> dict[str, Any]:
+    """The array itself, or its branch beside ``null`` (an optional list)."""
+    branches = prop_schema.get("anyOf", [prop_schema])
+    (array,) = [b for b in branches if b.get("type") == "array" or b.get("type") == "object"]
+    return array
+
+
+def test_every_child_task_list_holds_tasks_like_the_flows_own(
+    schema: dict[str, Any], registry_types: dict[str, Any]
+) -> None:
+    """Items refer back to the task definition: editors check nested children at any depth."""
+    seen = {"list": 0, "map": 0}
+    for type_id, cls in canonical(registry_types).items():
+        model = properties_schema(cls)["properties"]
+        for name, kind in task_lists(cls).items():
+            prop_schema = schema["definitions"][type_id]["properties"][name]
+            assert prop_schema[TASKS_KEY] == kind, (type_id, name)
+            assert prop_schema["description"] == model[name]["description"]
+            assert ("anyOf" in prop_schema) == ("anyOf" in model[name])  # optional: null too
+            array = array_branch(prop_schema)
+            if kind == "map":
+                assert array["type"] == "object"
+                assert array["minProperties"] == 1
+                array = array["additionalProperties"]
+                assert array["minItems"] == 1
+            else:
+                assert array.get("minItems") == array_branch(model[name]).get("minItems")
+            assert array["type"] == "array"
+            assert array["items"] == TASK, (type_id, name)
+            seen[kind] += 1
+    assert seen["list"] >= 8 and seen["map"] >= 1
+    flowable = schema["definitions"]["plait.core.flow.If"]["properties"]
+    assert flowable["then"]["minItems"] == 1
+    assert "list of tasks" in flowable["then"]["markdownDescription"]
+    switch = schema["definitions"]["plait.core.flow.Switch"]["properties"]
+    assert "map of task lists" in switch["cases"]["markdownDescription"]
+
+
+# ------------------------------------------------------------------ validating flows
+#
+# No JSON Schema library is a dependency, so a small draft-07 validator checks flows against the
+# schema: it knows every keyword the schema uses and fails on any other, so that a constraint
+# it does not understand can never pass unnoticed.
+
+_ANNOTATIONS = frozenset(
+    {
+        "$schema", "definitions", "title", "description", "markdownDescription",
+        "markdownEnumDescriptions", "default", "examples", "deprecated", "format",
+        "patternErrorMessage", "discriminator", "x-dynamic", TASKS_KEY,
+    }
+)  # fmt: skip
+
+_TYPES: dict[str, Any] = {
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+    "string": lambda v: isinstance(v, str),
+    "boolean": lambda v: isinstance(v, bool),
+    "null": lambda v: v is None,
+    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "integer": lambda v: (
+        (isinstance(v, int) and not isinstance(v, bool))
+        or (isinstance(v, float) and v.is_integer())
+    ),
+}
+
+
+Errors = list[tuple[tuple[Any, ...], str]]
+
+
+def schema_errors(value: Any, node: Any, root: dict[str, Any], at: tuple[Any, ...] = ()) -> Errors:
+    """Where ``value`` breaks ``node`` (a schema within ``root``), as (path, message) pairs."""
+    if node is True:
+        return []
+    if node is False:
+        return [(at, "no value is allowed here")]
+    unknown = set(node) - _ANNOTATIONS - {k for keywords, _ in _CHECKS for k in keywords}
+    assert not unknown, f"the test validator does not know {sorted(unknown)}"
+    errors: Errors = []
+    for keywords, check in _CHECKS:
+        if any(keyword in node for keyword in keywords):
+            errors += check(value, node, root, at)
+    return errors
+
+
+def _ref(value: Any, node: Any, root: dict[str, Any], at: tuple[Any, ...]) -> Errors:
+    target: Any = root
+    for part in node["$ref"].removeprefix("#/").split("/"):
+        target = target[part]
+    return schema_errors(value, target, root, at)
+
+
+def _type(value: Any, node: Any, root: dict[str, Any], at: tuple[Any, ...]) -> Errors:
+    kinds = node["type"] if isinstance(node["type"], list) else [node["type"]]
+    return [] if any(_TYPES[k](value) for k in kinds) else [(at, f"not of type {kinds}")]
+
+
+def _object(value: Any, node: Any, root: dict[str, Any], at: tuple[Any, ...]) -> Errors:
+    if not isinstance(value, dict):
+        return []
+    errors = [(at, f"missing {key!r}") for key in node.get("required", []) if key not in value]
+    if len(value) < node.get("minProperties", 0):
+        errors.append((at, "too few properties"))
+    known = node.get("properties", {})
+    for key, item in value.items():
+        if key in known:
+            errors += schema_errors(item, known[key], root, (*at, key))
+        elif node.get("additionalProperties") is False:
+            errors.append(((*at, key), f"property {key!r} is not allowed"))
+        elif "additionalProperties" in node:
+            errors += schema_errors(item, node["additionalProperties"], root, (*at, key))
+    return errors
+
+
+def _array(value: Any, node: Any, root: dict[str, Any], at: tuple[Any, ...]) -> Errors:
+    if not isinstance(value, list):
+        return []
+    errors: Errors = [(at, "too few items")] if len(value) < node.get("minItems", 0) else []
+    for index, item in enumerate(value):
+        errors += schema_errors(item, node.get("items", True), root, (*at, index))
+    return errors
+
+
+def _text(value: Any, node: Any, root: dict[str, Any], at: tuple[Any, ...]) -> Errors:
+    if not isinstance(value, str):
+        return []
+    errors: Errors = []
+    if "pattern" in node and not re.search(node["pattern"], value):
+        errors.append((at, f"{value!r} does not match {node['pattern']}"))
+    if not node.get("minLength", 0) <= len(value) <= node.get("maxLength", len(value)):
+        errors.append((at, f"{value!r} has the wrong length"))
+    return errors
+
+
+def _number(value: Any, node: Any, root: dict[str, Any], at: tuple[Any, ...]) -> Errors:
+    if not _TYPES["number"](value):
+        return []
+    low, above = node.get("minimum", value), node.get("exclusiveMinimum")
+    too_small = value < low or (above is not None and value <= above)
+    return [(at, f"{value} is too small")] if too_small else []
+
+
+def _values(value: Any, node: Any, root: dict[str, Any], at: tuple[Any, ...]) -> Errors:
+    allowed = node["enum"] if "enum" in node else [node["const"]]
+    same = any(value == v and isinstance(value, bool) == isinstance(v, bool) for v in allowed)
+    return [] if same else [(at, f"{value!r} is not one of {allowed}")]
+
+
+def _all_of(value: Any, node: Any, root: dict[str, Any], at: tuple[Any, ...]) -> Errors:
+    return [e for branch in node["allOf"] for e in schema_errors(value, branch, root, at)]
+
+
+def _branches(keyword: str) -> Any:
+    def check(value: Any, node: Any, root: dict[str, Any], at: tuple[Any, ...]) -> Errors:
+        failures = [schema_errors(value, branch, root, at) for branch in node[keyword]]
+        passed = sum(1 for errors in failures if not errors)
+        if passed == 1 or (passed > 1 and keyword == "anyOf"):
+            return []
+        return [(at, f"{passed} branches of {keyword} match"), *(e for f in failures for e in f)]
+
+    return check
+
+
+def _if(value: Any, node: Any, root: dict[str, Any], at: tuple[Any, ...]) -> Errors:
+    if "if" not in node:
+        return []  # draft-07 ignores a lone then/else
+    branch = "then" if not schema_errors(value, node["if"], root, at) else "else"
+    return schema_errors(value, node[branch], root, at) if branch in node else []
+
+
+_CHECKS: list[tuple[tuple[str, ...], Any]] = [
+    (("$ref",), _ref),
+    (("type",), _type),
+    (("properties", "required", "additionalProperties", "minProperties"), _object),
+    (("items", "minItems"), _array),
+    (("pattern", "minLength", "maxLength"), _text),
+    (("minimum", "exclusiveMinimum"), _number),
+    (("enum", "const"), _values),
+    (("allOf",), _all_of),
+    (("anyOf",), _branches("anyOf")),
+    (("oneOf",), _branches("oneOf")),
+    (("if", "then", "else"), _if),
+]
+"""Each check and the keywords it reads (``if`` without ``then`` or ``else`` checks nothing)."""
+
+
+def flow_errors(schema: dict[str, Any], text: str) -> Errors:
+    return schema_errors(yaml.safe_load(text), schema, schema)
+
+
+NESTED = """\
+id: nested
+namespace: dev
+tasks:
+  - id: fan_out
+    type: io.kestra.plugin.core.flow.Parallel
+    concurrent: 2
+    tasks:
+      - id: each
+        type: io.kestra.plugin.core.flow.ForEach
+        values: [a, b]
+        concurrencyLimit: 0
+        tasks:
+          - id: check
+            type: io.kestra.plugin.core.flow.If
+            condition: "{{ taskrun.value == 'a' }}"
+            then:
+              - id: when_a
+                type: plait.core.Return
+                format: "{{ taskrun.value }}"
+                runIf: "{{ inputs.enabled | default(true) }}"
+            else:
+              - id: otherwise
+                type: io.kestra.plugin.core.log.Log
+                message: not a
+                allowWarning: true
+            errors:
+              - id: report
+                type: plait.core.Log
+                message: the branch failed
+      - id: block
+        type: io.kestra.plugin.core.flow.Sequential
+        tasks:
+          - id: nap
+            type: io.kestra.plugin.core.flow.Sleep
+            duration: PT0.1S
+            runIf: false
+        finally:
+          - id: done
+            type: plait.core.Log
+            message: block done
+errors:
+  - id: alert
+    type: plait.core.Log
+    message: the flow failed
+finally:
+  - id: cleanup
+    type: plait.core.Log
+    message: always
+"""
+"""A Parallel holding a ForEach holding an If, with handlers at several depths."""
+
+SWITCH = """\
+id: switch
+namespace: dev
+tasks:
+  - id: pick
+    type: io.kestra.plugin.core.flow.Switch
+    value: "{{ inputs.kind }}"
+    cases:
+      csv:
+        - id: read_csv
+          type: plait.core.Return
+          format: csv
+      json:
+        - id: nested_if
+          type: io.kestra.plugin.core.flow.If
+          condition: true
+          then:
+            - id: read_json
+              type: plait.core.Return
+              format: json
+    defaults:
+      - id: unknown
+        type: plait.core.Log
+        message: unknown kind
+"""
+
+
+def test_nested_flows_are_valid(schema: dict[str, Any]) -> None:
+    assert flow_errors(schema, NESTED) == []
+    assert flow_errors(schema, SWITCH) == []
+
+
+def test_a_wrong_property_in_a_nested_child_is_refused_where_it_is(schema: dict[str, Any]) -> None:
+    text = NESTED.replace("                format:", "                formt:")
+    where = ("tasks", 0, "tasks", 0, "tasks", 0, "then", 0, "formt")
+    assert flow_errors(schema, text) == [(where, "property 'formt' is not allowed")]
+
+
+IF_AT = ("tasks", 0, "tasks", 0, "tasks", 0)
+
+
+@pytest.mark.parametrize(
+    ("case", "old", "new", "where"),
+    [
+        ("missing property", "                message: not a\n", "", (*IF_AT, "else", 0)),
+        ("unknown type", "plait.core.Return", "plait.core.Retrun", (*IF_AT, "then", 0, "type")),
+        ("runIf a number", "runIf: false", "runIf: 1", ("tasks", 0, "tasks", 1, "tasks", 0)),
+        ("allowWarning text", "Warning: true", "Warning: sure", (*IF_AT, "else", 0)),
+        ("empty child list", "        finally:\n          - id: done", "        finally: []\n"
+         "        x:\n          - id: done", ("tasks", 0, "tasks", 1)),
+        ("empty flow errors", "errors:\n  - id: alert", "errors: []\nx:\n  - id: alert", ()),
+        ("a list as a task", "            else:\n", "            else:\n              - []\n",
+         (*IF_AT, "else", 0)),
+    ],
+)  # fmt: skip
+def test_mistakes_in_nested_children_are_refused_where_they_are(
+    schema: dict[str, Any], case: str, old: str, new: str, where: tuple[Any, ...]
+) -> None:
+    assert old in NESTED, case
+    errors = flow_errors(schema, NESTED.replace(old, new, 1))
+    assert any(path[: len(where)] == where for path, _ in errors), (case, errors)
+    # the others are on the way there (an optional list says that none of its branches fits)
+    assert all(where[: len(path)] == path[: len(where)] for path, _ in errors), (case, errors)
+
+
+@pytest.mark.parametrize(
+    ("case", "cases"),
+    [
+        ("no case", "    cases: {}\n"),
+        ("an empty case", "    cases:\n      csv: []\n"),
+        ("a case that is not a list", "    cases:\n      csv: read\n"),
+        ("a list of cases", "    cases:\n      - id: r\n        type: plait.core.Return\n"),
+        ("a wrong key in a case", "    cases:\n      csv:\n        - id: r\n          type: "
+         "plait.core.Return\n          formt: x\n"),
+    ],
+)  # fmt: skip
+def test_switch_cases_must_be_named_lists_of_tasks(
+    schema: dict[str, Any], case: str, cases: str
+) -> None:
+    text = SWITCH[: SWITCH.index("    cases:")] + cases + SWITCH[SWITCH.index("    defaults:") :]
+    assert [path[:3] for path, _ in flow_errors(schema, text)][:1] == [("tasks", 0, "cases")], case
 
 
 # ------------------------------------------------------------------ two plugins, one name

@@ -41,7 +41,7 @@ def test_subflow_outputs_flow_to_the_parent(cli, write_flow):
     assert deployed.code == 0, deployed.stderr
     done = cli("run", str(write_flow(PARENT, "parent.yml")), "--json")
     assert done.code == 0, done.stderr
-    runs = {r["taskId"]: r for r in done.json()["taskRuns"]}
+    runs = {r["taskId"]: r for r in done.json()["taskRunList"]}
     assert runs["use"]["outputs"] == {"value": "hi plait!"}
     child_id = runs["call"]["outputs"]["executionId"]
     assert runs["call"]["outputs"]["state"] == "SUCCESS"
@@ -55,15 +55,15 @@ def test_failed_subflow_fails_the_parent(cli, write_flow):
     parent = PARENT.replace("    inputs:\n      name: plait\n", "")
     done = cli("run", str(write_flow(parent, "parent.yml")), "--json")
     assert done.code == 1
-    call = done.json()["taskRuns"][0]
-    assert call["state"] == "FAILED"
+    call = done.json()["taskRunList"][0]
+    assert call["state"]["current"] == "FAILED"
     assert "name" in call["error"]
 
 
 def test_unknown_subflow_fails_with_a_clear_message(cli, write_flow):
     done = cli("run", str(write_flow(PARENT, "parent.yml")), "--json")
     assert done.code == 1
-    error = done.json()["taskRuns"][0]["error"]
+    error = done.json()["taskRunList"][0]["error"]
     assert "dev.kids" in error and "plait flows deploy" in error
 
 
@@ -91,7 +91,7 @@ def test_secrets_are_masked_in_logs_outputs_and_documents(cli, write_flow):
         assert "hunter2-xyz" not in text
         assert "tok-123456" not in text
     doc = done.json()
-    assert doc["taskRuns"][1]["outputs"] == {"value": "token=******"}
+    assert doc["taskRunList"][1]["outputs"] == {"value": "token=******"}
     logs = cli("logs", doc["id"], env=env)
     assert "password is ******" in logs.stdout
     assert "hunter2-xyz" not in logs.stdout
@@ -100,4 +100,4 @@ def test_secrets_are_masked_in_logs_outputs_and_documents(cli, write_flow):
 def test_unknown_secret_fails_the_task(cli, write_flow):
     done = cli("run", str(write_flow(SECRETS)), "-i", "password=x", "--json")
     assert done.code == 1
-    assert "API_TOKEN" in done.json()["taskRuns"][1]["error"]
+    assert "API_TOKEN" in done.json()["taskRunList"][1]["error"]

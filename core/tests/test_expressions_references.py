@@ -30,6 +30,7 @@ def test_guide_python_script(engine: ExpressionEngine) -> None:
             output="body",
             expression="{{outputs.api.body | jq('.products') | first}}",
             offset=script.index("{{outputs"),
+            keyed=False,
         )
     ]
 

@@ -219,7 +219,7 @@ def test_every_structural_problem_is_reported_at_once() -> None:
             type: plait.core.Log
           - id: bad.id
             type: plait.core.Log
-            runIf: "{{ true }}"
+            taskCache: {enabled: true}
           - type: plait.core.Log
           - id: c
           - id: d
@@ -236,17 +236,18 @@ def test_every_structural_problem_is_reported_at_once() -> None:
         "flow.yml:2:12: invalid namespace 'Dev': must start with a letter or a digit and contain "
         "only lowercase letters, digits, '.', '_' and '-'",
         "flow.yml:3:1: unknown flow property 'taks'; did you mean 'tasks'? (allowed: id, "
-        "namespace, description, labels, inputs, variables, tasks, outputs, pluginDefaults)",
+        "namespace, description, labels, inputs, variables, tasks, outputs, pluginDefaults, "
+        "errors, finally)",
         "flow.yml:4:1: 'triggers' is a Kestra flow property that plait does not support",
         "flow.yml:5:1: 'taskDefaults' is a Kestra flow property that plait does not support; "
         "rename it to 'pluginDefaults'",
         "flow.yml:10:5: duplicate key 'message' (first written at line 9); remove one of them",
         "flow.yml:11:9: duplicate task id 'a' (first used at line 7); task ids must be unique "
-        "in a flow",
+        "in a flow, nested tasks included",
         "flow.yml:13:9: task #3: invalid task id 'bad.id': must start with a letter or a digit "
         "and contain only letters, digits, '_' and '-'",
-        "flow.yml:15:5: task 'bad.id': 'runIf' is a Kestra task property that plait does not "
-        "support",
+        "flow.yml:15:5: task 'bad.id': 'taskCache' is a Kestra task property that plait does "
+        "not support",
         "flow.yml:16:5: task #4: missing required 'id'",
         "flow.yml:17:5: task 'c': missing required 'type'",
         "flow.yml:20:14: task 'd': 'timeout' must be an ISO-8601 duration such as PT5M, got "

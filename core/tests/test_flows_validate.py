@@ -382,7 +382,7 @@ def test_check_flow_reports_structure_and_validation_problems_together(
         "flow.yml:2:12: invalid namespace 'Dev': must start with a letter or a digit and contain "
         "only lowercase letters, digits, '.', '_' and '-'",
         "flow.yml:7:9: duplicate task id 'a' (first used at line 4); task ids must be unique in "
-        "a flow",
+        "a flow, nested tasks included",
         "flow.yml:9:5: task 'a': unknown property 'formt' for task type plait.core.Return; did "
         "you mean 'format'? (its properties: format)",
     ]

@@ -9,6 +9,7 @@ import re
 import pytest
 from plait.durations import format_duration
 from plait.state.model import (
+    Attempt,
     Execution,
     State,
     TaskRun,
@@ -81,32 +82,46 @@ def test_document_uses_camel_case_and_round_trips() -> None:
     run = execution.add_task_run("extract")
     run.transition(State.RUNNING)
     run.outputs = {"uri": "plait:///ns/sub/flow/executions/x/tasks/extract/y/a.csv"}
-    run.attempts = 2
+    first, second = Attempt.new(), Attempt.new()
+    first.transition(State.FAILED)
+    second.transition(State.FAILED)
+    run.attempts = [first, second]
     run.transition(State.FAILED)
+    child = execution.add_task_run("each_child", parent_id=run.id, value="a")
     run.error = "boom"
     execution.outputs = {"final": 1}
     execution.transition(State.FAILED)
 
     document = execution.to_document()
     assert set(document) == {
-        "id", "namespace", "flowId", "flowRevision", "state", "stateHistory", "inputs",
-        "labels", "outputs", "parentId", "created", "ended", "taskRuns",
+        "id", "namespace", "flowId", "flowRevision", "state", "inputs", "labels", "outputs",
+        "parentId", "originalId", "metadata", "taskRunList",
     }  # fmt: skip
-    assert set(document["taskRuns"][0]) == {
-        "id", "taskId", "state", "attempts", "outputs", "error", "started", "ended",
-        "stateHistory",
+    first_run = document["taskRunList"][0]
+    assert set(first_run) == {
+        "id", "taskId", "parentTaskRunId", "value", "state", "attempts", "outputs", "error",
     }  # fmt: skip
-    assert document["state"] == "FAILED"
-    assert document["taskRuns"][0]["taskId"] == "extract"
-    assert document["created"].endswith("Z")
+    assert set(document["state"]) == {"current", "histories", "startDate", "endDate", "duration"}
+    assert document["state"]["current"] == "FAILED"
+    assert [h["state"] for h in document["state"]["histories"]] == ["CREATED", "FAILED"]
+    assert document["state"]["startDate"].endswith("Z")
+    assert document["labels"] == [{"key": "team", "value": "a"}]
+    assert first_run["taskId"] == "extract"
+    assert [a["state"]["current"] for a in first_run["attempts"]] == ["FAILED", "FAILED"]
+    second_run = document["taskRunList"][1]
+    assert (second_run["parentTaskRunId"], second_run["value"]) == (run.id, "a")
+    assert document["originalId"] == execution.id
 
     again = Execution.from_document(json.loads(execution.to_json()))
     assert again == execution
+    assert again.task_runs[1] == child
 
 
 def test_task_run_from_minimal_document() -> None:
-    run = TaskRun.from_document({"id": "r", "taskId": "t", "state": "SUCCESS"})
-    assert run.attempts == 1 and run.history == [] and run.outputs is None
+    state = {"histories": [{"state": "SUCCESS", "date": "2024-01-01T00:00:00Z"}]}
+    run = TaskRun.from_document({"id": "r", "taskId": "t", "state": state})
+    assert run.state is State.SUCCESS and run.attempts == [] and run.outputs is None
+    assert run.parent_id is None and run.value is None
 
 
 def test_typed_values_are_stored_as_kestra_text() -> None:

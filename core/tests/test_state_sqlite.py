@@ -105,7 +105,7 @@ def test_list_newest_first_with_filters_and_limit(repo: SqliteRepository) -> Non
     base = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
     for index in range(6):
         execution = make_execution("a" if index % 2 else "b", f"flow{index % 3}")
-        execution.created = base + dt.timedelta(minutes=index)
+        execution.history[0].date = base + dt.timedelta(minutes=index)
         repo.save(execution)
         saved.append(execution)
     newest_first = [e.id for e in reversed(saved)]

@@ -17,7 +17,12 @@ from plait.config import Settings
 from plait.distribution import check_defaults
 from plait.errors import PlaitError
 from plait.executor.events import ExecutionListener
-from plait.executor.runner import ExecutionRun, prepare_execution
+from plait.executor.masking import SecretMasker
+from plait.executor.prepare import new_execution
+from plait.executor.queue import EmbeddedQueue
+from plait.executor.restart import copy_files, find_start, prepare_restart, replay_runs
+from plait.executor.runner import ExecutionRun
+from plait.executor.worker import Worker
 from plait.expressions import ExpressionEngine
 from plait.flows import Flow, PluginDefault, check_flow
 from plait.plugins import Registry, build_registry
@@ -36,6 +41,29 @@ class Engine:
     repository: ExecutionRepository
     storage: InternalStorage
     _threads: list[threading.Thread] = field(default_factory=list)
+    _worker: Worker | None = None
+    _queue: EmbeddedQueue | None = None
+    _start_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def worker(self) -> Worker:
+        """Runs the task runs of the executions this engine drives."""
+        self._start_workers()
+        assert self._worker is not None
+        return self._worker
+
+    @property
+    def queue(self) -> EmbeddedQueue:
+        """The work queue between this engine's executor and its worker threads."""
+        self._start_workers()
+        assert self._queue is not None
+        return self._queue
+
+    def _start_workers(self) -> None:
+        with self._start_lock:
+            if self._worker is None:
+                self._worker = Worker()
+                self._queue = EmbeddedQueue(self._worker.run, self._worker.cancel)
 
     @classmethod
     def create(
@@ -87,11 +115,56 @@ class Engine:
         parent: Execution | None = None,
         listener: ExecutionListener | None = None,
     ) -> ExecutionRun:
-        return prepare_execution(self, flow, dict(inputs or {}), parent=parent, listener=listener)
-
-    def execute(self, run: ExecutionRun) -> ExecutionRun:
-        run.run()
+        """Create the execution (inputs resolved and stored); raises FlowValidationError."""
+        masker = SecretMasker()
+        execution, resolved = new_execution(
+            self, flow, dict(inputs or {}), parent=parent, masker=masker
+        )
+        run = ExecutionRun(self, flow, execution, listener)
+        run.masker = masker
+        run.inputs = resolved
         return run
+
+    def execute(self, run: ExecutionRun, *, resume: bool = False) -> ExecutionRun:
+        run.run(resume=resume)
+        return run
+
+    def restart(self, execution_id: str, *, listener: ExecutionListener | None = None) -> Execution:
+        """Run a FAILED, KILLED or abandoned execution again in place, from where it failed."""
+        run = ExecutionRun.stored(self, self.repository.get(execution_id), listener)
+        prepare_restart(run.index)
+        self.repository.save(run.execution)
+        return self.execute(run, resume=True).execution
+
+    def replay(
+        self,
+        execution_id: str,
+        *,
+        start: str | None = None,
+        listener: ExecutionListener | None = None,
+    ) -> Execution:
+        """A new execution of the same flow revision and inputs, keeping what ran before
+        ``start`` (a task id or task run id; None: everything runs again)."""
+        original = ExecutionRun.stored(self, self.repository.get(execution_id))
+        source = original.execution
+        execution = Execution.new(
+            source.namespace,
+            source.flow_id,
+            source.flow_revision,
+            {},
+            dict(source.labels),
+            parent_id=source.parent_id,
+        )
+        execution.original_id = source.id
+        execution.inputs = copy_files(self.storage, source.inputs, source, execution)
+        if start is not None:
+            kept = replay_runs(original.index, find_start(original.index, start))
+            for task_run in kept:
+                task_run.outputs = copy_files(self.storage, task_run.outputs, source, execution)
+            execution.task_runs = kept
+        self.repository.save(execution)
+        run = ExecutionRun.stored(self, execution, listener)
+        return self.execute(run, resume=True).execution
 
     def run(
         self,
@@ -111,6 +184,8 @@ class Engine:
     def close(self) -> None:
         for thread in self._threads:
             thread.join()
+        if self._queue is not None:
+            self._queue.close()
         self.repository.close()
 
 

@@ -7,7 +7,6 @@ through the same hooks as the distributions found under the ``plait`` entry poin
 
 from __future__ import annotations
 
-import difflib
 import importlib.metadata as md
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -18,18 +17,18 @@ from typing import Any
 import plait_sdk
 import pluggy
 from plait_sdk import hookspecs
+from plait_sdk.flowable import task_lists
 from plait_sdk.task import Task
 
 from plait.distribution import (
     Distribution,
     installed_distribution,
     normalize_name,
-    type_matches,
 )
 from plait.errors import PluginError
+from plait.plugin_hints import LOAD_PLUGINS_ENV, unknown_task_type_message
 
 ENTRY_POINT_GROUP = "plait"
-LOAD_PLUGINS_ENV = "PLAIT_LOAD_PLUGINS"
 SDK_MAJOR_ATTR = "PLAIT_SDK_MAJOR"
 CORE_DISTRIBUTION = "plait"
 
@@ -103,82 +102,20 @@ class Registry:
     def find_task_type(self, name: str) -> TaskType | None:
         return self.task_types.get(name)
 
+    def task_lists(self, name: str) -> dict[str, str]:
+        """The properties of task type ``name`` that hold child tasks (none if unknown)."""
+        cls = self.task_types.get(name)
+        return dict(task_lists(cls)) if cls is not None else {}
+
     def unknown_task_type_message(self, name: str) -> str:
         """Explain an unknown type: close matches, what is installed, and how to get more."""
-        if name in self.excluded and self.distribution is not None:
-            canonical = self.excluded[name]
-            enabled = ", ".join(self.distribution.task_types or ())
-            return (
-                f"task type '{name}'"
-                + (f" ({canonical})" if canonical != name else "")
-                + f" is excluded by the distribution {self.distribution.label}: its taskTypes "
-                f"({enabled}) do not enable it; see `plait dist info`"
-            )
-        provider = known_provider(name)
-        loaded = {_normalize(info.distribution) for info in self.plugins}
-        typo = provider in loaded  # its plugin is here: not a missing plugin
-        close = difflib.get_close_matches(name, list(self.task_types), n=3, cutoff=0.6)
-        message = f"unknown task type '{name}'"
-        if close:
-            message += f"; did you mean {', '.join(repr(c) for c in close)}?"
-        else:
-            message += "."
-        installed = ", ".join(sorted(self.canonical_types)) or "none"
-        message += f" Installed task types: {installed}."
-        if self.skipped:
-            message += " Not loaded: " + "; ".join(self.skipped) + "."
-        if typo:
-            return message
-        if self.distribution is not None:
-            plugins = ", ".join(sorted(self.distribution.plugin_names())) or "none"
-            return message + (
-                f" This installation is the distribution {self.distribution.label}, which "
-                f"excludes every plugin but its own ({plugins}): "
-                + (f"'{name}' comes from {provider}; " if provider else "")
-                + "to use the type, add the plugin that provides it to the distribution's "
-                "manifest and rebuild it (`plait dist info` shows what it contains)."
-            )
-        if provider in self.filtered_out:
-            message += (
-                f" It is provided by {provider}, which is installed but not loaded: "
-                f"{LOAD_PLUGINS_ENV} leaves it out; add it to {LOAD_PLUGINS_ENV} or unset it "
-                "(`plait plugins list` shows what is loaded)."
-            )
-            return message
-        if provider:
-            message += f" It is provided by {provider}: `pip install {provider}`."
-        message += (
-            " A task type comes from a plugin distribution: install it (e.g. `pip install "
-            "plait-<name>`), check `plait plugins list`, and check "
-            f"{LOAD_PLUGINS_ENV} if it is set."
-        )
-        return message
-
-
-KNOWN_PROVIDERS = {
-    "plait.http": "plait-http",
-    "io.kestra.plugin.core.http": "plait-http",
-    "io.kestra.plugin.fs.http": "plait-http",
-    "plait.python": "plait-python",
-    "io.kestra.plugin.scripts.python": "plait-python",
-    "plait.duckdb": "plait-duckdb",
-    "io.kestra.plugin.jdbc.duckdb": "plait-duckdb",
-}
-"""Namespaces of the plait project's own plugins, so that a flow written for one that is not
-installed is told which distribution to install."""
-
-
-def known_provider(type_name: str) -> str | None:
-    for prefix, distribution in KNOWN_PROVIDERS.items():
-        if type_matches(type_name, prefix):
-            return distribution
-    return None
+        return unknown_task_type_message(self, name)
 
 
 def _builtin_modules() -> list[ModuleType]:
-    from plait.builtin import filters, secrets, storage, tasks
+    from plait.builtin import filters, flow_tasks, loops, secrets, storage, tasks
 
-    return [tasks, filters, storage, secrets]
+    return [tasks, flow_tasks, loops, filters, storage, secrets]
 
 
 def registered_backends(distributions: set[str]) -> tuple[dict[str, set[str]], set[str]]:

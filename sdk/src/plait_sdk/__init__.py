@@ -7,6 +7,15 @@ published with an entry point in the ``plait`` group.
 from plait_sdk.context import RunContext, SubflowRun, TaskLogger, TaskStorage
 from plait_sdk.errors import TaskFailure, UnsafePathError
 from plait_sdk.expressions import ExpressionServices, needs_context
+from plait_sdk.flowable import (
+    Branch,
+    FlowableProperties,
+    FlowableTask,
+    Plan,
+    TaskList,
+    TaskListMap,
+    tasks_prop,
+)
 from plait_sdk.hookspecs import hookimpl
 from plait_sdk.task import Example, Task, TaskOutputs, TaskProperties, output, prop
 
@@ -18,12 +27,18 @@ __version__ = "1.0.0"
 
 __all__ = [
     "SDK_MAJOR",
+    "Branch",
     "Example",
     "ExpressionServices",
+    "FlowableProperties",
+    "FlowableTask",
+    "Plan",
     "RunContext",
     "SubflowRun",
     "Task",
     "TaskFailure",
+    "TaskList",
+    "TaskListMap",
     "TaskLogger",
     "TaskOutputs",
     "TaskProperties",
@@ -33,4 +48,5 @@ __all__ = [
     "needs_context",
     "output",
     "prop",
+    "tasks_prop",
 ]

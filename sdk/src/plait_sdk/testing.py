@@ -29,6 +29,7 @@ class LogLine:
     level: str
     message: str
     task_id: str | None = None
+    taskrun_id: str | None = None
 
 
 @dataclass
@@ -41,6 +42,8 @@ class TaskRunResult:
     error: str | None
     logs: list[LogLine]
     runner: PlaitRunner = field(repr=False)
+    value: str | None = None
+    """The loop value of the run (a task inside a ForEach runs once per value)."""
 
     def read(self, uri: str) -> bytes:
         """Bytes of a file the run stored (``plait://`` URI)."""
@@ -49,7 +52,8 @@ class TaskRunResult:
 
 @dataclass
 class FlowRunResult:
-    """A whole execution: state, flow outputs, task runs by task id, all log lines."""
+    """A whole execution: state, flow outputs, task runs (all, and the last one by task id),
+    all log lines."""
 
     execution_id: str
     state: str
@@ -58,6 +62,8 @@ class FlowRunResult:
     logs: list[LogLine]
     document: dict[str, Any]
     runner: PlaitRunner = field(repr=False)
+    runs: list[TaskRunResult] = field(default_factory=list)
+    """Every task run in order, loop iterations and nested tasks included."""
 
     def read(self, uri: str) -> bytes:
         return self.runner.read(uri)
@@ -89,28 +95,30 @@ class PlaitRunner:
         execution = self.engine.run(flow, inputs=dict(inputs or {}))
         document = execution.to_document()
         logs = [
-            LogLine(entry.level, entry.message, entry.task_id)
+            LogLine(entry.level, entry.message, entry.task_id, entry.taskrun_id)
             for entry in self.engine.repository.logs(execution.id)
         ]
-        tasks = {
-            run.task_id: TaskRunResult(
+        runs = [
+            TaskRunResult(
                 task_id=run.task_id,
                 state=str(run.state),
                 outputs=dict(run.outputs or {}),
                 error=run.error,
-                logs=[line for line in logs if line.task_id == run.task_id],
+                logs=[line for line in logs if line.taskrun_id == run.id],
                 runner=self,
+                value=run.value,
             )
             for run in execution.task_runs
-        }
+        ]
         return FlowRunResult(
             execution_id=execution.id,
             state=str(execution.state),
             outputs=dict(execution.outputs or {}),
-            tasks=tasks,
+            tasks={run.task_id: run for run in runs},
             logs=logs,
             document=document,
             runner=self,
+            runs=runs,
         )
 
     def run_task(

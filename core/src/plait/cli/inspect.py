@@ -1,4 +1,4 @@
-"""Looking at executions after the fact: list, show, outputs, logs, and the expression evaluator."""
+"""Looking at executions after the fact: outputs, logs, and the expression evaluator."""
 
 from __future__ import annotations
 
@@ -10,61 +10,11 @@ import click
 
 from plait.cli.engine import open_engine
 from plait.cli.main import user_errors
-from plait.cli.output import EXIT_FAILED, print_json, table
+from plait.cli.output import EXIT_FAILED, print_json
 from plait.errors import PlaitError
 from plait.executor.runner import ExecutionRun
-from plait.state.model import Execution
+from plait.state.model import TaskRun
 from plait.storage.uris import SCHEME
-
-
-@click.group()
-def executions() -> None:
-    """List and show executions."""
-
-
-@executions.command("list")
-@click.option("--namespace", help="Only executions of this namespace.")
-@click.option("--flow", "flow_id", help="Only executions of this flow id.")
-@click.option("--limit", default=20, show_default=True, help="How many, newest first.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON documents.")
-@user_errors
-def list_executions(namespace: str | None, flow_id: str | None, limit: int, as_json: bool) -> None:
-    """List executions, newest first."""
-    with open_engine() as engine:
-        found = engine.repository.list(namespace=namespace, flow_id=flow_id, limit=limit)
-    if as_json:
-        print_json([e.to_document() for e in found])
-        return
-    rows = [
-        (e.id, e.namespace, e.flow_id, str(e.state), e.created.isoformat(timespec="seconds"))
-        for e in found
-    ]
-    click.echo(table(["ID", "NAMESPACE", "FLOW", "STATE", "CREATED"], rows))
-
-
-@executions.command("show")
-@click.argument("execution_id")
-@click.option("--json", "as_json", is_flag=True, help="Print the execution document.")
-@user_errors
-def show_execution(execution_id: str, as_json: bool) -> None:
-    """Show one execution (an id or a unique id prefix): state, task runs, errors."""
-    execution = _load(execution_id)
-    if as_json:
-        print_json(execution.to_document())
-        return
-    click.echo(
-        f"execution {execution.id}\nflow      {execution.namespace}.{execution.flow_id} "
-        f"(revision {execution.flow_revision})\nstate     {execution.state}"
-    )
-    if execution.inputs:
-        click.echo(f"inputs    {json.dumps(execution.inputs, default=str)}")
-    rows = [(r.task_id, r.id, str(r.state), r.error or "") for r in execution.task_runs]
-    click.echo(table(["TASK", "TASKRUN", "STATE", "ERROR"], rows, max_width=80))
-
-
-def _load(execution_id: str) -> Execution:
-    with open_engine() as engine:
-        return engine.repository.get(execution_id)
 
 
 def _mark_files(value: Any) -> Any:
@@ -104,9 +54,12 @@ def _scalar(value: Any) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print {task id: outputs} as JSON.")
 @user_errors
 def outputs(execution_id: str, as_json: bool) -> None:
-    """The Outputs view: every task's outputs; storage URIs are marked [file]."""
-    execution = _load(execution_id)
-    by_task = {run.task_id: run.outputs or {} for run in execution.task_runs}
+    """The Outputs view: every task's outputs, those of tasks inside loops keyed by loop value
+    as expressions address them (outputs.task[value].name); storage URIs are marked [file]."""
+    with open_engine() as engine:
+        execution = engine.repository.get(execution_id)
+        addressed = ExecutionRun.stored(engine, execution).outputs
+    by_task = {run.task_id: addressed.get(run.task_id, {}) for run in execution.task_runs}
     if as_json:
         print_json({"tasks": by_task, "flow": execution.outputs or {}})
         return
@@ -121,30 +74,81 @@ def outputs(execution_id: str, as_json: bool) -> None:
 @click.command("eval")
 @click.argument("execution_id")
 @click.argument("expression")
-@click.option("--task", "task_id", help="Evaluate as task TASK_ID saw it (task, taskrun).")
-def evaluate(execution_id: str, expression: str, task_id: str | None) -> None:
+@click.option("--task", "task_id", help="Evaluate as a run of task TASK_ID saw it.")
+@click.option("--value", help="With --task: the run for this loop value (inside a ForEach).")
+@click.option("--task-run", "taskrun_id", help="Evaluate as this task run saw it (its id).")
+def evaluate(
+    execution_id: str,
+    expression: str,
+    task_id: str | None,
+    value: str | None,
+    taskrun_id: str | None,
+) -> None:
     """Evaluate EXPRESSION against an execution, as the Outputs page's evaluator does.
 
     EXPRESSION is a template such as "{{ outputs.api.body | jq('.products') | first }}" or a bare
-    expression such as "outputs.api.code". The value alone goes to stdout (maps and lists as
-    JSON); errors go to stderr with exit status 1.
+    expression such as "outputs.api.code". With --task (and --value inside a loop) or
+    --task-run it sees what that task run saw: taskrun.value, parent, outputs keyed by the
+    same loop values. The value alone goes to stdout (maps and lists as JSON); errors go to
+    stderr with exit status 1.
     """
     view: ExecutionRun | None = None
     try:
         with open_engine() as engine:
             execution = engine.repository.get(execution_id)
-            view = ExecutionRun.inspect(engine, execution)
-            variables = view.task_variables(task_id) if task_id else view.base_variables()
+            view = ExecutionRun.stored(engine, execution)
+            run = chosen_run(view, task_id, value, taskrun_id)
+            variables = view.variables_for(run) if run else view.base_variables()
             # Secrets read by the expression are masked like everywhere else.
-            value = view.masker.mask_value(view.evaluate(expression, variables, task_id=task_id))
+            result = view.masker.mask_value(
+                view.evaluate(expression, variables, task_id=run.task_id if run else None)
+            )
     except PlaitError as exc:
         message = view.masker.mask(str(exc)) if view is not None else str(exc)
         click.echo(f"error: {message}", err=True)
         sys.exit(EXIT_FAILED)
-    if isinstance(value, (dict, list)):
-        print_json(value)
+    if isinstance(result, (dict, list)):
+        print_json(result)
     else:
-        click.echo("" if value is None else _text(value))
+        click.echo("" if result is None else _text(result))
+
+
+def chosen_run(
+    view: ExecutionRun, task_id: str | None, value: str | None, taskrun_id: str | None
+) -> TaskRun | None:
+    """The task run ``plait eval`` evaluates in (None: the execution as a whole)."""
+    execution = view.execution
+    if taskrun_id is not None:
+        found = [run for run in execution.task_runs if run.id.startswith(taskrun_id)]
+        if len(found) != 1:
+            what = "no" if not found else "more than one"
+            raise PlaitError(f"{what} task run of execution {execution.id} has id '{taskrun_id}'")
+        return found[0]
+    if task_id is None:
+        if value is not None:
+            raise PlaitError("--value needs --task: the task whose loop value it is")
+        return None
+    if view.flow.task(task_id) is None:
+        known = ", ".join(task.id for task in view.flow.walk())
+        raise PlaitError(f"no task '{task_id}' in flow {execution.flow_id} (its tasks: {known})")
+    runs = [run for run in execution.task_runs if run.task_id == task_id]
+    if value is not None:
+        runs = [run for run in runs if view.index.chain(run) and value in _values(view, run)]
+    if not runs:
+        where = f" for value '{value}'" if value is not None else ""
+        raise PlaitError(f"task '{task_id}' did not run{where} in execution {execution.id}")
+    values = {tuple(_values(view, run)) for run in runs}
+    if value is None and len(values) > 1:
+        shown = ", ".join(sorted(v[-1] for v in values if v)[:10])
+        raise PlaitError(
+            f"task '{task_id}' ran once per loop value ({shown}...): choose one with --value "
+            "or --task-run"
+        )
+    return runs[-1]
+
+
+def _values(view: ExecutionRun, run: TaskRun) -> list[str]:
+    return [link.value for link in view.index.chain(run) if link.value is not None]
 
 
 def _text(value: Any) -> str:
@@ -169,7 +173,6 @@ def logs(execution_id: str, task_id: str | None) -> None:
 
 
 def register(cli: click.Group) -> None:
-    cli.add_command(executions)
     cli.add_command(outputs)
     cli.add_command(evaluate)
     cli.add_command(logs)

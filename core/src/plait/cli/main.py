@@ -53,9 +53,31 @@ def cli() -> None:
 
 
 def _register_commands() -> None:
-    from plait.cli import dist, docs, flows, inspect, plugin_cmd, plugins, run, schema, storage
+    from plait.cli import (
+        dist,
+        docs,
+        executions,
+        flows,
+        inspect,
+        plugin_cmd,
+        plugins,
+        run,
+        schema,
+        storage,
+    )
 
-    for module in (run, flows, inspect, storage, plugins, plugin_cmd, dist, schema, docs):
+    for module in (
+        run,
+        flows,
+        executions,
+        inspect,
+        storage,
+        plugins,
+        plugin_cmd,
+        dist,
+        schema,
+        docs,
+    ):
         module.register(cli)
 
 

@@ -3,44 +3,82 @@
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from plait.cli.engine import open_engine
 from plait.cli.main import user_errors
 from plait.cli.output import EXIT_FAILED, EXIT_INVALID, EXIT_OK, flow_files_argument, print_json
+from plait.cli.tree import TaskRunTree, tree_text
 from plait.errors import FlowValidationError, Problem
+from plait.executor.events import ExecutionListener
 from plait.state.model import Execution, LogEntry, TaskRun
+
+REDRAW_SECONDS = 0.1
 
 
 class TerminalProgress:
-    """Live progress on stderr: one line per task start/end, and the log lines."""
+    """Live progress on stderr. In a terminal: the tree of task runs, redrawn in place (at most
+    ten times a second), with log lines printed above it. Otherwise: the log lines only."""
 
     def __init__(self, *, interactive: bool) -> None:
         self.interactive = interactive
-        self._started: dict[str, float] = {}
+        self._execution: Execution | None = None
+        self._drawn = 0
+        self._last = 0.0
+        self._lock = threading.Lock()
 
     def task_started(self, execution: Execution, run: TaskRun) -> None:
-        self._started[run.id] = time.perf_counter()
-        if self.interactive:
-            click.echo(click.style(f"▶ {run.task_id}", bold=True), err=True)
+        self._execution = execution
+        self._redraw()
 
     def task_ended(self, execution: Execution, run: TaskRun) -> None:
-        if not self.interactive:
-            return
-        elapsed = time.perf_counter() - self._started.pop(run.id, time.perf_counter())
-        color = {"SUCCESS": "green", "WARNING": "yellow"}.get(str(run.state), "red")
-        mark = click.style(str(run.state), fg=color)
-        click.echo(f"  {run.task_id} {mark} in {elapsed:.2f}s", err=True)
+        self._execution = execution
+        self._redraw()
 
     def log(self, entry: LogEntry) -> None:
         prefix = f"[{entry.task_id}] " if entry.task_id else ""
-        click.echo(f"{entry.level:<5} {prefix}{entry.message}", err=True)
+        with self._lock:
+            self._clear()
+            click.echo(f"{entry.level:<5} {prefix}{entry.message}", err=True)
+        self._redraw(force=True)
+
+    def close(self) -> None:
+        """Remove the live tree (the final one is printed as the run's summary)."""
+        with self._lock:
+            self._clear()
+
+    def _clear(self) -> None:
+        if self._drawn:
+            click.echo(f"\x1b[{self._drawn}F\x1b[J", err=True, nl=False)
+            self._drawn = 0
+
+    def _redraw(self, *, force: bool = False) -> None:
+        if not self.interactive or self._execution is None:
+            return
+        now = time.monotonic()
+        if not force and now - self._last < REDRAW_SECONDS:
+            return
+        size = shutil.get_terminal_size()
+        lines = TaskRunTree(self._execution).lines()
+        if len(lines) > size.lines - 2:
+            more = len(lines) - (size.lines - 3)
+            lines = [*lines[: size.lines - 3], f"… {more} more lines"]
+        lines = [line[: size.columns - 1] for line in lines]
+        with self._lock:
+            self._clear()
+            if lines:
+                click.echo("\n".join(lines), err=True)
+            self._drawn = len(lines)
+            self._last = now
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -63,13 +101,8 @@ def parse_inputs(pairs: tuple[str, ...]) -> dict[str, str]:
 
 
 def summary(execution: Execution) -> str:
-    lines = [
-        f"execution {execution.id}  {execution.namespace}.{execution.flow_id}  {execution.state}"
-    ]
-    for run in execution.task_runs:
-        lines.append(f"  {run.task_id:<24} {run.state}")
-        if run.error:
-            lines.append(f"    error: {run.error}")
+    """What ``plait run`` prints at the end: the tree of task runs, the flow's outputs."""
+    lines = [tree_text(execution)]
     if execution.outputs:
         lines.append("flow outputs:")
         lines.extend(
@@ -104,15 +137,23 @@ def run(flow_file: Path, inputs: tuple[str, ...], as_json: bool) -> None:
     2 when the flow or its inputs are invalid (then nothing ran).
     """
     given = parse_inputs(inputs)
-    signal.signal(signal.SIGTERM, _interrupt)
     with open_engine() as engine:
         flow = engine.load(flow_file)
-        progress = TerminalProgress(interactive=sys.stderr.isatty())
-        try:
-            execution = engine.run(flow, given, listener=progress)
-        except KeyboardInterrupt:
-            click.echo("interrupted: the execution was recorded as KILLED", err=True)
-            sys.exit(EXIT_FAILED)
+        follow(lambda listener: engine.run(flow, given, listener=listener), as_json=as_json)
+
+
+def follow(start: Callable[[ExecutionListener], Execution], *, as_json: bool) -> NoReturn:
+    """Run an execution to its end with live progress, print it and exit with its status
+    (``plait run``, ``plait executions restart`` and ``replay``)."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    progress = TerminalProgress(interactive=sys.stderr.isatty())
+    try:
+        execution = start(progress)
+    except KeyboardInterrupt:
+        progress.close()
+        click.echo("interrupted: the execution was recorded as KILLED", err=True)
+        sys.exit(EXIT_FAILED)
+    progress.close()
     if as_json:
         print_json(execution.to_document())
     else:

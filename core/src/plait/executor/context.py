@@ -13,7 +13,7 @@ from plait_sdk.context import SubflowRun
 
 from plait.errors import ExpressionError, PlaitError, StorageError
 from plait.executor.masking import SecretMasker
-from plait.state.model import LogEntry
+from plait.state.model import LogEntry, TaskRun
 from plait.storage.internal import TaskRunStorage
 
 if TYPE_CHECKING:
@@ -89,18 +89,17 @@ class ExecutionServices:
 class TaskRunContext:
     """One task run's view of the engine (implements plait_sdk.RunContext)."""
 
-    def __init__(
-        self, run: ExecutionRun, task_id: str, taskrun_id: str, *, log_level: str | None = None
-    ) -> None:
-        execution = run.execution
-        self._run = run
+    def __init__(self, job: ExecutionRun, run: TaskRun, *, log_level: str | None = None) -> None:
+        execution = job.execution
+        self._run = job
+        self.run = run
         self.execution_id = execution.id
         self.namespace = execution.namespace
         self.flow_id = execution.flow_id
-        self.task_id = task_id
-        self.taskrun_id = taskrun_id
-        self.log = TaskRunLogger(run, task_id, taskrun_id, log_level)
-        self.storage: TaskRunStorage = run.engine.storage.for_task_run(
+        self.task_id = task_id = run.task_id
+        self.taskrun_id = taskrun_id = run.id
+        self.log = TaskRunLogger(job, task_id, taskrun_id, log_level)
+        self.storage: TaskRunStorage = job.engine.storage.for_task_run(
             namespace=execution.namespace,
             flow_id=execution.flow_id,
             execution_id=execution.id,
@@ -141,7 +140,7 @@ class TaskRunContext:
     def run_subflow(
         self, namespace: str, flow_id: str, inputs: Mapping[str, Any], *, wait: bool
     ) -> SubflowRun:
-        return self._run.run_subflow(namespace, flow_id, inputs, wait=wait)
+        return self._run.run_subflow(namespace, flow_id, inputs, wait=wait, stop=self._cancel)
 
     def cancelled(self) -> bool:
         return self._cancel.is_set()

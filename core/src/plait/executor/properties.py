@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
 from plait.expressions.text import to_text
-from plait.flows.validate import DURATION_ERRORS, duration_message, unknown_key_message
+from plait.flows.model_errors import DURATION_ERRORS, duration_message, unknown_key_message
 
 Render = Callable[[Any], Any]
 

@@ -1,101 +1,161 @@
-"""The executor: runs a validated flow's tasks in order and records everything as it goes.
-
-Every state change is saved in its own transaction, so a crash leaves a readable execution that
-shows how far it got.
-"""
+"""The driver of one execution: it applies the state machine's decisions, hands leaf task runs
+to the work queue, records results and saves every change (only the task runs that changed,
+in one transaction) before acting on it, so that a crash leaves a readable execution that any
+process can resume (``plait executions restart``)."""
 
 from __future__ import annotations
 
 import contextlib
+import os
+import socket
 import threading
 import time
-import traceback
-import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from plait_sdk import SubflowRun, TaskFailure
-from plait_sdk.task import Task
+from plait_sdk import SubflowRun
+from plait_sdk.flowable import FlowableTask, Plan, is_flowable, is_true
 
-from plait.durations import parse_duration
-from plait.errors import (
-    ExpressionError,
-    FlowValidationError,
-    NotFoundError,
-    PlaitError,
-    Problem,
-    StorageError,
-)
+from plait.errors import ExpressionError, NotFoundError, PlaitError
 from plait.executor.context import ExecutionServices, TaskRunContext, log_entry
 from plait.executor.events import ExecutionListener, NoListener
+from plait.executor.machine import Machine
 from plait.executor.masking import SecretMasker
-from plait.executor.properties import render_properties, validate_properties
-from plait.executor.retry import RetryPolicy
-from plait.flows import Flow, InputDef, TaskDef, parse_flow, resolve_inputs, with_plugin_defaults
-from plait.flows.input_types import InputValueError, coerce
-from plait.state.model import Execution, State, TaskRun
-from plait.storage import uris
+from plait.executor.prepare import json_safe, typed_output
+from plait.executor.queue import WorkItem, WorkResult
+from plait.executor.variables import (
+    OutputsMap,
+    RunIndex,
+    missing_output_reason,
+    output_keys,
+    run_variables,
+    store_output,
+)
+from plait.executor.worker import effective_task, rendered_properties, resolve
+from plait.flows import Flow, TaskDef
+from plait.state.model import Attempt, Execution, State, TaskRun, end_attempt
 from plait.storage.internal import TaskRunStorage
 
 if TYPE_CHECKING:
-    from plait.api import Engine
+    from plait.executor.services import EngineServices
+
+RESULT_POLL_SECONDS = 0.2
+"""How often the driver looks up from waiting for results (to notice a stop request)."""
+KILL_GRACE_SECONDS = 30.0
+"""How long a kill waits for running task runs to stop before recording them KILLED."""
 
 
-def new_taskrun_id() -> str:
-    return uuid.uuid4().hex[:22]
+def driver_id() -> str:
+    """Who drives an execution: ``host:pid`` (a restart checks that process is gone)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 class ExecutionRun:
-    """One execution in progress: its state, variables, secrets and listener."""
+    """One execution in progress (or looked at afterwards): its state, variables and secrets."""
 
     def __init__(
         self,
-        engine: Engine,
+        engine: EngineServices,
         flow: Flow,
         execution: Execution,
-        listener: ExecutionListener,
+        listener: ExecutionListener | None = None,
+        *,
+        stop: threading.Event | None = None,
     ) -> None:
         self.engine = engine
         self.flow = flow
         self.execution = execution
-        self.listener = listener
+        self.listener = listener or NoListener()
         self.masker = SecretMasker()
-        self.outputs: dict[str, Any] = {}
         self.inputs: dict[str, Any] = {}
-        self._children: list[threading.Thread] = []
+        self.index = RunIndex(flow, execution, lambda task: effective_task(engine, flow, task))
+        self.outputs = OutputsMap()
+        self.outputs._explain = missing_output_reason(self.index, self.outputs)
+        self.machine = Machine(self.index, self)
+        self.cancelled = False
+        self._stop = stop
+        self._lock = threading.RLock()
+        """Held while rendering and while outputs change: workers render in their threads."""
+        self._contexts: dict[str, TaskRunContext] = {}
+        self._submitted: dict[str, WorkItem] = {}
+        self._pending: list[WorkItem] = []
 
     @classmethod
-    def inspect(cls, engine: Engine, execution: Execution) -> ExecutionRun:
-        """A finished execution's expression context, for evaluating expressions after the fact
+    def stored(
+        cls, engine: EngineServices, execution: Execution, listener: ExecutionListener | None = None
+    ) -> ExecutionRun:
+        """An execution read back from the repository, with its flow revision and the outputs
+        its task runs recorded: for evaluating expressions after the fact or resuming it
         (secrets stay masked: only the masked values were stored)."""
         stored = engine.repository.get_flow(
             execution.namespace, execution.flow_id, execution.flow_revision
         )
-        flow = parse_flow(stored.source, file=f"{execution.namespace}.{execution.flow_id}")
-        view = cls(engine, flow, execution, NoListener())
+        flow = engine.load(stored.source, file=f"{execution.namespace}.{execution.flow_id}")
+        view = cls(engine, flow, execution, listener)
         view.inputs = dict(execution.inputs)
-        view.outputs = {run.task_id: run.outputs for run in execution.task_runs if run.outputs}
+        for run in execution.task_runs:
+            view._store_outputs(run)
         return view
 
-    def task_variables(self, task_id: str) -> dict[str, Any]:
-        """Variables as task ``task_id`` saw them: base variables plus ``task``/``taskrun``."""
-        if all(t.id != task_id for t in self.flow.tasks):
-            known = ", ".join(t.id for t in self.flow.tasks)
-            raise PlaitError(
-                f"no task '{task_id}' in flow {self.flow.namespace}.{self.flow.id} "
-                f"(its tasks: {known})"
-            )
-        variables = self.base_variables()
-        run = self.execution.task_run(task_id)
-        task = next((t for t in self.flow.tasks if t.id == task_id), None)
-        if task is not None:
-            variables["task"] = {"id": task.id, "type": task.type}
-        if run is not None:
-            variables["taskrun"] = {"id": run.id, "startDate": run.started, "attemptsCount": 1}
-        return variables
+    # -- variables and rendering -------------------------------------------------------------
 
-    # -- services used by contexts -------------------------------------------------------
+    def base_variables(self) -> dict[str, Any]:
+        execution = self.execution
+        return {
+            "flow": {
+                "id": execution.flow_id,
+                "namespace": execution.namespace,
+                "revision": execution.flow_revision,
+            },
+            "execution": {
+                "id": execution.id,
+                "startDate": execution.created,
+                "originalId": execution.original_id or execution.id,
+                "state": str(execution.state),
+            },
+            "inputs": self.inputs,
+            "vars": self.flow.variables,
+            "labels": execution.labels,
+            "outputs": self.outputs,
+        }
+
+    def variables_for(self, run: TaskRun) -> dict[str, Any]:
+        """Variables as task run ``run`` sees them: base ones plus task, taskrun, parent(s)."""
+        return {**self.base_variables(), **run_variables(self.index, run)}
+
+    def render(self, value: Any, variables: Mapping[str, Any], *, task_id: str | None) -> Any:
+        with self._lock:
+            services = self._services(variables, task_id)
+            return self.engine.expressions.render_value(
+                value, variables, services=services, task_id=task_id
+            )
+
+    def evaluate(
+        self, expression: str, variables: Mapping[str, Any], *, task_id: str | None
+    ) -> Any:
+        """Evaluate a template or bare expression (``plait eval``)."""
+        services = self._services(variables, task_id)
+        return self.engine.expressions.evaluate(
+            expression, variables, services=services, task_id=task_id
+        )
+
+    def _services(self, variables: Mapping[str, Any], task_id: str | None) -> ExecutionServices:
+        engine = self.engine.expressions
+
+        def render_template(template: str, names: Mapping[str, Any]) -> Any:
+            return engine.render_value(template, names, services=services, task_id=task_id)
+
+        services = ExecutionServices(self, variables, render_template)
+        return services
+
+    def _store_outputs(self, run: TaskRun) -> None:
+        if run.outputs is None:
+            return
+        with self._lock:
+            store_output(self.outputs, run.task_id, output_keys(self.index.chain(run)), run.outputs)
+
+    # -- services used by task run contexts ----------------------------------------------
+
     def record_log(
         self, level: str, message: str, task_id: str | None, taskrun_id: str | None
     ) -> None:
@@ -121,51 +181,14 @@ class ExecutionRun:
             taskrun_id="_",
         )
 
-    def base_variables(self) -> dict[str, Any]:
-        execution = self.execution
-        return {
-            "flow": {
-                "id": execution.flow_id,
-                "namespace": execution.namespace,
-                "revision": execution.flow_revision,
-            },
-            "execution": {
-                "id": execution.id,
-                "startDate": execution.created,
-                "originalId": execution.id,
-            },
-            "inputs": self.inputs,
-            "vars": self.flow.variables,
-            "labels": execution.labels,
-            "outputs": self.outputs,
-        }
-
-    def _services(self, variables: Mapping[str, Any], task_id: str | None) -> ExecutionServices:
-        engine = self.engine.expressions
-
-        def render_template(template: str, names: Mapping[str, Any]) -> Any:
-            return engine.render_value(template, names, services=services, task_id=task_id)
-
-        services = ExecutionServices(self, variables, render_template)
-        return services
-
-    def render(self, value: Any, variables: Mapping[str, Any], *, task_id: str | None) -> Any:
-        services = self._services(variables, task_id)
-        return self.engine.expressions.render_value(
-            value, variables, services=services, task_id=task_id
-        )
-
-    def evaluate(
-        self, expression: str, variables: Mapping[str, Any], *, task_id: str | None
-    ) -> Any:
-        """Evaluate a template or bare expression (``plait eval``)."""
-        services = self._services(variables, task_id)
-        return self.engine.expressions.evaluate(
-            expression, variables, services=services, task_id=task_id
-        )
-
     def run_subflow(
-        self, namespace: str, flow_id: str, inputs: Mapping[str, Any], *, wait: bool
+        self,
+        namespace: str,
+        flow_id: str,
+        inputs: Mapping[str, Any],
+        *,
+        wait: bool,
+        stop: threading.Event | None = None,
     ) -> SubflowRun:
         try:
             stored = self.engine.repository.get_flow(namespace, flow_id)
@@ -173,8 +196,9 @@ class ExecutionRun:
             raise NotFoundError(
                 f"{exc}; store it first with `plait flows deploy FILE` (or run it once)"
             ) from None
-        flow = parse_flow(stored.source, file=f"{namespace}.{flow_id}@{stored.revision}")
+        flow = self.engine.load(stored.source, file=f"{namespace}.{flow_id}@{stored.revision}")
         child = self.engine.prepare(flow, dict(inputs), parent=self.execution)
+        child._stop = stop if wait else None
         if wait:
             done = self.engine.execute(child)
             return SubflowRun(done.execution.id, str(done.execution.state), done.outputs_document())
@@ -183,49 +207,153 @@ class ExecutionRun:
         self.engine.track(thread)
         return SubflowRun(child.execution.id, str(State.CREATED), {})
 
-    # -- the run itself -------------------------------------------------------------------
-    def save(self) -> None:
-        self.engine.repository.save(self.execution)
+    def track(self, taskrun_id: str, ctx: TaskRunContext) -> None:
+        with self._lock:
+            self._contexts[taskrun_id] = ctx
 
-    def run(self) -> Execution:
-        execution = self.execution
-        execution.transition(State.RUNNING)
-        self.save()
+    def untrack(self, taskrun_id: str) -> None:
+        with self._lock:
+            self._contexts.pop(taskrun_id, None)
+
+    def cancel_tasks(self) -> None:
+        """Ask every running task run of this execution to stop (a kill)."""
+        self.cancelled = True
+        with self._lock:
+            contexts = list(self._contexts.values())
+        for ctx in contexts:
+            ctx.cancel()
+
+    # -- the state machine's hooks -------------------------------------------------------
+
+    def is_flowable(self, task: TaskDef) -> bool:
+        cls = self.engine.registry.find_task_type(task.type)
+        return cls is not None and is_flowable(cls)
+
+    def should_run(self, run: TaskRun, task: TaskDef) -> bool:
+        return is_true(self.render(task.run_if, self.variables_for(run), task_id=task.id))
+
+    def plan(self, run: TaskRun, task: TaskDef) -> Plan:
+        cls, effective = resolve(self, task)
+        ctx = TaskRunContext(self, run, log_level=task.log_level)
+        instance, props = rendered_properties(self, cls, effective, ctx)
+        assert isinstance(instance, FlowableTask)
+        self.listener.task_started(self.execution, run)
+        plan = instance.plan(props, ctx)
+        if plan.outputs is not None:
+            run.outputs = self.masker.mask_value(
+                plan.outputs.model_dump(mode="json", by_alias=True)
+            )
+            self._store_outputs(run)
+        for note in plan.notes:
+            self.record_log("INFO", note, task.id, run.id)
+        return plan
+
+    def dispatch(self, run: TaskRun, task: TaskDef) -> None:
+        # Stored with the run: a crash leaves the attempt visible (a restart marks it KILLED).
+        run.attempts.append(Attempt.new())
+        self.listener.task_started(self.execution, run)
+        self._pending.append(WorkItem(self.execution.id, run.id, len(run.attempts)))
+
+    def ended(self, run: TaskRun) -> None:
+        if run.error and not run.attempts and run.state is State.FAILED:
+            self.record_log("ERROR", run.error, run.task_id, run.id)  # failed in the executor
+        self.listener.task_ended(self.execution, run)
+
+    # -- the run itself -------------------------------------------------------------------
+
+    def run(self, *, resume: bool = False) -> Execution:
+        """Drive the execution to its end (``resume``: carry on from its stored task runs)."""
+        engine, execution = self.engine, self.execution
+        engine.worker.register(self)
+        engine.queue.open(execution.id)
         try:
-            failed, warned = self._run_tasks()
+            execution.driver = driver_id()
+            execution.transition(State.RUNNING)
+            if resume:
+                self.machine.resume()
+            else:
+                self.machine.start()
+            self._flush()
+            while self.machine.result is None:
+                if self._stop is not None and self._stop.is_set():
+                    self._kill()
+                    break
+                results = engine.queue.results(execution.id, RESULT_POLL_SECONDS)
+                for result in results:
+                    self._record(result)
+                if results:
+                    self._flush()
         except KeyboardInterrupt:  # Ctrl-C or SIGTERM (the CLI turns it into this): record it
             self._kill()
             raise
-        if not failed:
-            failed = not self._render_flow_outputs()
-        execution.transition(State.FAILED if failed else State.WARNING if warned else State.SUCCESS)
-        self.save()
-        self._cleanup_working_root()
+        finally:
+            engine.worker.unregister(self)
+            engine.queue.release(execution.id)
+        if execution.state is not State.KILLED:
+            self._finish(self.machine.result or State.FAILED)
         return execution
 
-    def _run_tasks(self) -> tuple[bool, bool]:
-        """Run the tasks in order; return (failed, warned)."""
-        warned = False
-        for task in self.flow.tasks:
-            if task.disabled:
-                continue
-            state, allowed_to_fail = self._run_task(task)
-            if state is State.WARNING:
-                warned = True
-            elif state.is_failed:
-                if not allowed_to_fail:
-                    return True, warned
-                warned = True
-        return False, warned
+    def _flush(self) -> None:
+        """Save what changed, then hand the new leaf runs to the workers."""
+        changed = list(self.machine.changed.values())
+        self.machine.changed.clear()
+        self.engine.repository.save_state(self.execution, changed)
+        pending, self._pending = self._pending, []
+        for item in pending:
+            self._submitted[item.taskrun_id] = item
+            self.engine.queue.submit(item)
+
+    def _record(self, result: WorkResult) -> None:
+        item = self._submitted.get(result.taskrun_id)
+        if item is None or item.attempt != result.attempt:
+            return  # not (or no longer) expected: an attempt a restart superseded
+        del self._submitted[result.taskrun_id]
+        run = self.index.runs[result.taskrun_id]
+        task = self.index.task(run.task_id)
+        run.attempts[-1:] = result.attempts  # the worker's, in place of the one dispatched
+        run.error = result.error
+        if result.outputs is not None:
+            run.outputs = self.masker.mask_value(result.outputs)
+            self._store_outputs(run)
+        state = result.state
+        if state is State.FAILED and task.allow_failure:
+            state = State.WARNING
+        if state is State.WARNING and task.allow_warning:
+            state = State.SUCCESS
+        run.transition(state)
+        if self.cancelled:
+            self.machine.changed[run.id] = run  # a kill: nothing more starts
+        else:
+            self.machine.run_ended(run)
 
     def _kill(self) -> None:
+        self.cancel_tasks()
+        self.engine.queue.cancel(self.execution.id)
+        deadline = time.monotonic() + KILL_GRACE_SECONDS
+        while self._submitted and time.monotonic() < deadline:
+            with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C: keep waiting
+                for result in self.engine.queue.results(self.execution.id, RESULT_POLL_SECONDS):
+                    self._record(result)
         for run in self.execution.task_runs:
             if not run.state.is_terminal:
-                run.error = "interrupted"
+                run.error = run.error or "interrupted"
+                end_attempt(run, State.KILLED)
                 run.transition(State.KILLED)
+                self.machine.changed[run.id] = run
         self.execution.transition(State.KILLED)
-        self.save()
+        self.execution.driver = None
+        self._flush()
         self.record_log("WARN", "execution interrupted: KILLED", None, None)
+
+    def _finish(self, state: State) -> None:
+        if state is not State.FAILED and not self._render_flow_outputs():
+            state = State.FAILED
+        self.execution.driver = None
+        self.execution.transition(state)
+        self._flush()
+        root = self.engine.settings.home / "work" / self.execution.id
+        with contextlib.suppress(OSError):  # not empty: a task left files (kept for debugging)
+            root.rmdir()
 
     def outputs_document(self) -> dict[str, Any]:
         return dict(self.execution.outputs or {})
@@ -242,235 +370,5 @@ class ExecutionRun:
         except PlaitError as exc:
             self.record_log("ERROR", f"flow output failed: {exc}", None, None)
             return False
-        self.execution.outputs = self.masker.mask_value(_json_safe(values))
+        self.execution.outputs = self.masker.mask_value(json_safe(values))
         return True
-
-    def _run_task(self, task: TaskDef) -> tuple[State, bool]:
-        """Run one task, with its retries; return its final state and whether it may fail."""
-        execution = self.execution
-        run = TaskRun(id=new_taskrun_id(), task_id=task.id, state=State.CREATED)
-        execution.task_runs.append(run)
-        run.transition(State.RUNNING)
-        self.save()
-        self.listener.task_started(execution, run)
-        started = time.monotonic()
-        while True:
-            ctx = TaskRunContext(self, task.id, run.id, log_level=task.log_level)
-            try:
-                cls, task = self._resolve(task)
-                outputs = self._call_task(cls, task, run, ctx)
-            except Exception as exc:
-                message = self._failure_message(exc, ctx, task, run)
-                policy = RetryPolicy.from_config(task.retry)
-                wait = policy.delay(run.attempts, time.monotonic() - started) if policy else None
-                if wait is None:
-                    self._fail(run, message)
-                    break
-                self.record_log(
-                    "WARN",
-                    f"attempt {run.attempts} failed: {message}; retrying in {wait:g}s",
-                    task.id,
-                    run.id,
-                )
-                time.sleep(wait)
-                run.attempts += 1
-                continue
-            else:
-                run.outputs = self.masker.mask_value(outputs)
-                self.outputs[task.id] = outputs
-                for reason in ctx.warnings:
-                    self.record_log("WARN", reason, task.id, run.id)
-                warned = bool(ctx.warnings) or (run.attempts > 1 and _warns_on_retry(task))
-                run.transition(State.WARNING if warned else State.SUCCESS)
-                break
-            finally:
-                ctx.cleanup()
-        self.save()
-        self.listener.task_ended(execution, run)
-        return run.state, task.allow_failure
-
-    def _failure_message(
-        self, exc: Exception, ctx: TaskRunContext, task: TaskDef, run: TaskRun
-    ) -> str:
-        if isinstance(exc, (TaskFailure, PlaitError)):
-            return ctx.mask(str(exc))
-        # A bug in a task type: keep the traceback in the logs (at DEBUG).
-        self.record_log("DEBUG", ctx.mask(traceback.format_exc()), task.id, run.id)
-        return ctx.mask(f"{type(exc).__name__}: {exc}")
-
-    def _resolve(self, task: TaskDef) -> tuple[type[Task[Any, Any]], TaskDef]:
-        """The task's type and the task as it runs (plugin defaults applied)."""
-        cls = self.engine.registry.find_task_type(task.type)
-        if cls is None:  # validated before the run; a plugin may have vanished since
-            raise TaskFailure(self.engine.registry.unknown_task_type_message(task.type))
-        effective = with_plugin_defaults(
-            task,
-            cls.type,
-            self.flow.plugin_defaults,
-            aliases=cls.aliases,
-            global_defaults=self.engine.global_defaults,
-        )
-        return cls, effective
-
-    def _fail(self, run: TaskRun, message: str) -> None:
-        run.error = message
-        self.record_log("ERROR", message, run.task_id, run.id)
-        run.transition(State.FAILED)
-
-    def _call_task(
-        self, cls: type[Task[Any, Any]], task: TaskDef, run: TaskRun, ctx: TaskRunContext
-    ) -> dict[str, Any]:
-        instance: Task[Any, Any] = cls()
-        raw = task.properties
-        variables = self.task_variables(task.id)
-        ctx.variables = variables
-        variables.update(instance.variables(raw, ctx))
-        ctx.variables = variables
-        rendered = render_properties(
-            cls.Properties, raw, lambda value: self.render(value, variables, task_id=task.id)
-        )
-        props = validate_properties(cls.Properties, rendered)
-        result = self._call_with_timeout(task, instance, props, ctx)
-        if not isinstance(result, cls.Outputs):
-            raise TaskFailure(
-                f"task type {cls.type} returned {type(result).__name__}, "
-                f"expected {cls.Outputs.__name__}"
-            )
-        return result.model_dump(mode="json", by_alias=True)
-
-    def _call_with_timeout(
-        self, task: TaskDef, instance: Task[Any, Any], props: Any, ctx: TaskRunContext
-    ) -> Any:
-        if not task.timeout:
-            return instance.run(props, ctx)
-        duration = parse_duration(task.timeout)
-        if duration is None:  # validated before the run
-            raise TaskFailure(f"invalid timeout '{task.timeout}': expected ISO-8601 like PT5M")
-        seconds = duration.total_seconds()
-        box: dict[str, Any] = {}
-
-        def target() -> None:
-            try:
-                box["result"] = instance.run(props, ctx)
-            except BaseException as exc:
-                box["error"] = exc
-
-        worker = threading.Thread(target=target, name=f"task-{task.id}", daemon=True)
-        worker.start()
-        worker.join(seconds)
-        if worker.is_alive():
-            ctx.cancel()
-            worker.join(5)
-            raise TaskFailure(f"task '{task.id}' timed out after {task.timeout}")
-        if "error" in box:
-            raise box["error"]
-        return box["result"]
-
-    def _cleanup_working_root(self) -> None:
-        root = self.engine.settings.home / "work" / self.execution.id
-        with contextlib.suppress(OSError):  # not empty: a task left files (kept for debugging)
-            root.rmdir()
-
-
-def typed_output(output_id: str, type_name: str, value: Any) -> Any:
-    """A flow output converted to its declared type (as inputs are), or a PlaitError naming the
-    output and the type; FILE outputs must be storage URIs."""
-    if type_name == "FILE":
-        if not (isinstance(value, str) and value.startswith(f"{uris.SCHEME}://")):
-            raise PlaitError(f"flow output '{output_id}': expected FILE (a plait:// URI)")
-        return value
-    try:
-        return coerce(InputDef(id=output_id, type=type_name), value)
-    except InputValueError as exc:
-        raise PlaitError(f"flow output '{output_id}': {exc}") from None
-
-
-def _warns_on_retry(task: TaskDef) -> bool:
-    policy = RetryPolicy.from_config(task.retry)
-    return policy is not None and policy.warning_on_retry
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    return value
-
-
-def _adopt_file_inputs(
-    engine: Engine,
-    flow: Flow,
-    execution: Execution,
-    parent: Execution | None,
-    resolved: dict[str, Any],
-) -> None:
-    """FILE inputs given as storage URIs: a parent execution's file is copied into this
-    execution (a subflow can only read its own files); any other execution's is refused."""
-    problems = []
-    for definition in flow.inputs:
-        value = resolved.get(definition.id)
-        if definition.type != "FILE" or not uris.is_uri(value):
-            continue
-        own = uris.execution_prefix(flow.namespace, flow.id, execution.id)
-        if uris.is_under(uris.to_key(value), own):
-            continue  # a local file, just uploaded
-        if parent is None:
-            problems.append(
-                Problem(
-                    f"input '{definition.id}': {value} belongs to another execution; "
-                    "give a local file path",
-                    file=flow.file,
-                    line=definition.line,
-                    column=definition.column,
-                )
-            )
-            continue
-        try:
-            key = uris.key_in_execution(value, parent.namespace, parent.flow_id, parent.id)
-        except StorageError as exc:
-            problems.append(Problem(f"input '{definition.id}': {exc}", file=flow.file))
-            continue
-        name = key.rsplit("/", 1)[-1]
-        target = uris.input_key(flow.namespace, flow.id, execution.id, definition.id, name)
-        with engine.storage.open(value) as stream:
-            resolved[definition.id] = engine.storage.put_stream(target, stream)
-    if problems:
-        raise FlowValidationError(problems)
-
-
-def prepare_execution(
-    engine: Engine,
-    flow: Flow,
-    inputs: Mapping[str, Any],
-    *,
-    parent: Execution | None,
-    listener: ExecutionListener | None = None,
-) -> ExecutionRun:
-    """Resolve inputs and create the execution; raises FlowValidationError before anything runs."""
-    revision = engine.repository.save_flow(flow.namespace, flow.id, flow.source)
-    execution = Execution.new(
-        flow.namespace,
-        flow.id,
-        revision,
-        {},
-        dict(flow.labels),
-        parent_id=parent.id if parent else None,
-    )
-    run = ExecutionRun(engine, flow, execution, listener or NoListener())
-
-    def store_file(input_id: str, path: Any) -> str:
-        key = uris.input_key(flow.namespace, flow.id, execution.id, input_id, path.name)
-        return engine.storage.put_path(key, path)
-
-    resolved = resolve_inputs(flow, inputs, store_file=store_file)
-    _adopt_file_inputs(engine, flow, execution, parent, resolved)
-    secret_ids = {i.id for i in flow.inputs if i.type.upper() == "SECRET"}
-    for input_id in secret_ids:
-        if isinstance(resolved.get(input_id), str):
-            run.masker.add(resolved[input_id])
-    run.inputs = resolved
-    execution.inputs = run.masker.mask_value(_json_safe(resolved))
-    return run

@@ -29,11 +29,19 @@ class UndefinedNameError(ExpressionError):
     """A name or key used by an expression does not exist (Kestra's wording)."""
 
     def __init__(
-        self, name: object, *, expression: str, line: int | None, task_id: str | None
+        self,
+        name: object,
+        *,
+        expression: str,
+        line: int | None,
+        task_id: str | None,
+        reason: str | None = None,
     ) -> None:
         message = f"Unable to find `{name}` used in the expression `{expression}`"
         if line is not None:
             message += f" at line {line}"
+        if reason:
+            message += f": {reason}"
         super().__init__(message, task_id=task_id)
         self.expression = expression
         self.missing = name
@@ -57,6 +65,7 @@ def translate(error: Exception, prepared: Prepared, task_id: str | None) -> Expr
             expression=expression,
             line=where[0] if where and "\n" in prepared.template else None,
             task_id=task_id,
+            reason=error.reason,
         )
     if isinstance(error, TemplateSyntaxError):
         reason = restore_operators(error.message or "invalid syntax")

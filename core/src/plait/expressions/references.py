@@ -23,6 +23,9 @@ class OutputReference:
     task_id: str
     output: str | None
     """None when the expression reads the task's outputs as a whole (``outputs.api``)."""
+    keyed: bool
+    """Whether that name was written as a subscript (``outputs.t['a']``): inside a loop the
+    subscript is a loop value, not an output name."""
     expression: str
     """Source text of the enclosing ``{{ }}`` (or ``{% %}``) tag."""
     offset: int
@@ -49,6 +52,7 @@ def find_output_references(tree: nodes.Template, prepared: Prepared) -> list[Out
             OutputReference(
                 task_id=task_id,
                 output=_key(parent) if parent is not None else None,
+                keyed=isinstance(parent, nodes.Getitem),
                 expression=prepared.text(segment),
                 offset=segment.start,
             )

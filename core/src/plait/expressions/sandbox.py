@@ -37,8 +37,9 @@ to ``loop`` and ``set`` but surface to secure and document."""
 class MissingValue(UndefinedError):
     """A name or key an expression used does not exist; ``name`` is the first one missing."""
 
-    def __init__(self, name: object) -> None:
+    def __init__(self, name: object, reason: str | None = None) -> None:
         self.name = name
+        self.reason = reason
         super().__init__(f"`{name}` is undefined")
 
 
@@ -60,7 +61,10 @@ class PebbleUndefined(ChainableUndefined):
     def _fail_with_undefined_error(self, *args: Any, **kwargs: Any) -> NoReturn:
         if self.is_unsafe or self._undefined_name is None:
             raise self._undefined_exception(self._undefined_message)
-        raise MissingValue(self._undefined_name)
+        # A mapping may say why a key is missing (the outputs of a branch that did not run).
+        explain = getattr(self._undefined_obj, "explain_missing", None)
+        reason = explain(self._undefined_name) if callable(explain) else None
+        raise MissingValue(self._undefined_name, reason)
 
 
 # Undefined and StrictUndefined bind their failing operators to the base class's method; bind

@@ -6,6 +6,7 @@ the executor) can name the file, line and column at fault.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -13,8 +14,23 @@ from typing import Any
 from plait.durations import parse_duration
 from plait.flows.yaml_positions import PathKey, SourceMap
 
+ListKey = tuple[str, ...]
+"""Names a child task list: ``("tasks",)``, ``("cases", "a")``; the flow's own lists are
+``("tasks",)``, ``("errors",)`` and ``("finally",)``."""
+
 COMMON_TASK_KEYS = frozenset(
-    {"id", "type", "description", "timeout", "retry", "disabled", "allowFailure", "logLevel"}
+    {
+        "id",
+        "type",
+        "description",
+        "timeout",
+        "retry",
+        "disabled",
+        "allowFailure",
+        "allowWarning",
+        "logLevel",
+        "runIf",
+    }
 )
 """Keys every task accepts; all the others are the task type's properties."""
 
@@ -24,7 +40,9 @@ COMMON_TASK_FIELDS = {
     "retry": "retry",
     "disabled": "disabled",
     "allowFailure": "allow_failure",
+    "allowWarning": "allow_warning",
     "logLevel": "log_level",
+    "runIf": "run_if",
 }
 """Common keys a plugin default may set -> the :class:`TaskDef` field holding them."""
 
@@ -61,7 +79,13 @@ class TaskDef:
     retry: dict[str, Any] | None = None
     disabled: bool = False
     allow_failure: bool = False
+    allow_warning: bool = False
     log_level: str | None = None
+    run_if: str | None = None
+    """Rendered before the task runs; false (as If reads it) skips the task (SKIPPED)."""
+    children: dict[ListKey, list[TaskDef]] = field(default_factory=dict)
+    """A flowable's child task lists, by property (``("then",)``) or property and map key
+    (``("cases", "a")``), read as tasks with positions and ids."""
     line: int = 0
     column: int = 0
     property_positions: dict[str, tuple[int, int]] = field(default_factory=dict)
@@ -74,6 +98,13 @@ class TaskDef:
     @property
     def timeout_delta(self) -> timedelta | None:
         return parse_duration(self.timeout) if self.timeout else None
+
+    def walk(self) -> Iterator[TaskDef]:
+        """This task and every task nested in it, in document order."""
+        yield self
+        for tasks in self.children.values():
+            for task in tasks:
+                yield from task.walk()
 
 
 @dataclass
@@ -111,12 +142,32 @@ class Flow:
     variables: dict[str, Any] = field(default_factory=dict)
     outputs: list[FlowOutputDef] = field(default_factory=list)
     plugin_defaults: list[PluginDefault] = field(default_factory=list)
+    errors: list[TaskDef] = field(default_factory=list)
+    """Tasks run when the execution fails."""
+    finally_: list[TaskDef] = field(default_factory=list)
+    """Tasks run at the end, whatever the outcome."""
     source: str = ""
     file: str = "<flow>"
     source_map: SourceMap = field(default_factory=SourceMap, repr=False)
 
+    @property
+    def children(self) -> dict[ListKey, list[TaskDef]]:
+        """The flow's own task lists, keyed like a flowable's children."""
+        return {("tasks",): self.tasks, ("errors",): self.errors, ("finally",): self.finally_}
+
+    def walk_top(self) -> Iterator[TaskDef]:
+        """The tasks of the flow's own lists (tasks, errors, finally), not nested ones."""
+        for tasks in self.children.values():
+            yield from tasks
+
+    def walk(self) -> Iterator[TaskDef]:
+        """Every task of the flow, nested ones included, in document order."""
+        for tasks in self.children.values():
+            for task in tasks:
+                yield from task.walk()
+
     def task(self, task_id: str) -> TaskDef | None:
-        return next((t for t in self.tasks if t.id == task_id), None)
+        return next((t for t in self.walk() if t.id == task_id), None)
 
     def input(self, input_id: str) -> InputDef | None:
         return next((i for i in self.inputs if i.id == input_id), None)

@@ -9,16 +9,15 @@ plugin default that supplied the value.
 
 from __future__ import annotations
 
-import types
-import typing
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from plait_sdk.flowable import task_lists
 from plait_sdk.schema import output_names
 from plait_sdk.task import DYNAMIC_KEY
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
 from plait.errors import ExpressionError, FlowValidationError, Problem
@@ -26,6 +25,13 @@ from plait.flows.defaults import value_source, with_plugin_defaults
 from plait.flows.ids import did_you_mean, quoted_list
 from plait.flows.loader import describe, load_flow, sort_problems
 from plait.flows.model import COMMON_TASK_KEYS, Flow, PluginDefault, TaskDef
+from plait.flows.model_errors import (
+    DURATION_ERRORS,
+    DURATION_HINT,
+    dotted,
+    unknown_key_message,
+    walk,
+)
 from plait.flows.yaml_positions import PathKey
 
 if TYPE_CHECKING:
@@ -35,6 +41,7 @@ if TYPE_CHECKING:
 class OutputReferenceLike(Protocol):
     task_id: str | None
     output: str | None
+    keyed: bool
     expression: str
     offset: int | None
 
@@ -92,96 +99,6 @@ def _is_dynamic(info: FieldInfo) -> bool:
     return isinstance(extra, dict) and bool(extra.get(DYNAMIC_KEY))
 
 
-def _walk(value: Any, loc: Sequence[Any]) -> tuple[PathKey, list[Any]]:
-    """Follow a pydantic error location into the written value, skipping the parts that name
-    union members rather than keys (``('message', 'str')``); returns the real path and every
-    value met on the way."""
-    path: PathKey = ()
-    chain = [value]
-    for part in loc:
-        current = chain[-1]
-        in_dict = isinstance(current, dict) and part in current
-        in_list = isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
-        if in_dict or in_list:
-            chain.append(current[part])
-            path = (*path, part)
-    return path, chain
-
-
-def _dotted(key: str, path: PathKey) -> str:
-    return key + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
-
-
-# pydantic's own wording ("'day' identifier in duration not correctly formatted") says nothing
-# about the format a flow has to use.
-DURATION_ERRORS = frozenset({"time_delta_parsing", "time_delta_type"})
-DURATION_HINT = "expected an ISO-8601 duration such as PT5S"
-
-
-def duration_message(value: Any) -> str:
-    return f"{DURATION_HINT} (got {describe(value)})"
-
-
-def _members(annotation: Any) -> list[Any]:
-    """The types a value of ``annotation`` may have (union members, ``Annotated`` unwrapped)."""
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        return _members(typing.get_args(annotation)[0])
-    if origin in (typing.Union, types.UnionType):
-        return [m for arg in typing.get_args(annotation) for m in _members(arg)]
-    return [annotation]
-
-
-def _is_model(annotation: Any) -> bool:
-    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
-
-
-def _model_keys(model: type[BaseModel]) -> list[str]:
-    return [info.alias or name for name, info in model.model_fields.items()]
-
-
-def _step(annotation: Any, part: Any) -> list[Any]:
-    """The annotations reached from one member type by one location part (none: no way in)."""
-    if _is_model(annotation):
-        for name, info in annotation.model_fields.items():
-            if part in (name, info.alias):
-                return [info.annotation]
-        return []
-    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
-    if isinstance(part, int) and origin in (list, tuple, set, frozenset, Sequence) and args:
-        return [args[0]]
-    if isinstance(part, str) and origin in (dict, Mapping) and len(args) == 2:
-        return [args[1]]
-    return []
-
-
-def nested_keys(model: type[BaseModel], loc: Sequence[Any]) -> list[str] | None:
-    """The keys accepted by the model found at a pydantic error location inside ``model``,
-    following fields, list items, map values and tagged union members; None when the location
-    does not lead to exactly one model."""
-    current: list[Any] = [model]
-    for part in loc:
-        members = [m for a in current for m in _members(a)]
-        tagged = [m for m in members if getattr(m, "__name__", None) == part]
-        reached = tagged or [a for m in members for a in _step(m, part)]
-        current = reached or current  # a union tag such as 'list[str]' names no key
-    models = {m for a in current for m in _members(a) if _is_model(m)}
-    return _model_keys(models.pop()) if len(models) == 1 else None
-
-
-def unknown_key_message(
-    model: type[BaseModel], loc: Sequence[Any], dotted: str, owner: str = ""
-) -> str:
-    """``unknown property 'docker.imag'{owner}; did you mean 'image'? (...)`` for an extra key,
-    phrased like an unknown top-level property."""
-    keys = nested_keys(model, loc[:-1])
-    if keys is None:
-        return f"unknown property '{dotted}'{owner}"
-    where = f"properties of '{dotted.rsplit('.', 1)[0]}'" if len(loc) > 1 else "its properties"
-    hint = did_you_mean(loc[-1], keys)
-    return f"unknown property '{dotted}'{owner}{hint} ({where}: {', '.join(keys)})"
-
-
 class _Validator:
     def __init__(
         self,
@@ -202,18 +119,38 @@ class _Validator:
         self.problems.append(Problem(message, self.flow.file, line, column))
 
     def run(self) -> list[Problem]:
-        checked = [self._task(task) for task in self.flow.tasks]
+        tasks = list(self.flow.walk())
+        checked = [self._task(task) for task in tasks]
         self._check_default_values()
-        all_ids = [t.id for t in self.flow.tasks]
-        for index, (task, (effective, cls)) in enumerate(
-            zip(self.flow.tasks, checked, strict=True)
-        ):
+        self.loops = self._loop_ancestors()
+        all_ids = [t.id for t in tasks]
+        for index, (task, (effective, cls)) in enumerate(zip(tasks, checked, strict=True)):
+            # Earlier in document order: earlier siblings, their children, the ancestors and
+            # for errors/finally handlers every main task. A task of a branch that did not
+            # run is reported when the expression is rendered.
             self._check_task_references(task, cls, effective, all_ids[:index])
         for output in self.flow.outputs:
             for text, sub in _strings(output.value):
                 path = (*output.path, "value", *sub)
                 self._check_text(text, path, f"flow output '{output.id}'", all_ids, None)
         return self.problems
+
+    def _loop_ancestors(self) -> dict[str, str]:
+        """Task id -> id of the innermost looping flowable it runs in (outputs keyed by value)."""
+        found: dict[str, str] = {}
+
+        def visit(task: TaskDef, loop: str | None) -> None:
+            if loop is not None:
+                found[task.id] = loop
+            cls = self.classes.get(task.id)
+            inner = task.id if cls is not None and getattr(cls, "loops", False) else loop
+            for children in task.children.values():
+                for child in children:
+                    visit(child, inner)
+
+        for top in self.flow.walk_top():
+            visit(top, None)
+        return found
 
     # -- task types and properties ---------------------------------------------------------
 
@@ -258,8 +195,12 @@ class _Validator:
         names = [info.alias or name for name, info in cls.Properties.model_fields.items()]
         known: dict[str, Any] = {}
         smap = self.flow.source_map
+        lists = task_lists(cls)
         for key, value in effective.properties.items():
             path, source = self._origin(task, cls, key)
+            if key in lists:
+                known[key] = value  # read and checked as tasks by the loader
+                continue
             if key not in fields:
                 if source is not None and self.registry.find_task_type(source.type):
                     continue  # reported once, at the default (see _check_default_values)
@@ -298,20 +239,22 @@ class _Validator:
                     self.problem(f"task '{task.id}' ({label}): {error['msg']}", task_at)
                 continue
             key = str(loc[0])
+            if key in task_lists(cls) and error["type"] != "missing":
+                continue  # the loader reported the shape of child task lists
             if error["type"] == "missing" and len(loc) == 1:
                 self.problem(
                     f"task '{task.id}': missing required property '{key}' for task type {label}",
                     task_at,
                 )
                 continue
-            sub, chain = _walk(known.get(key), loc[1:])
+            sub, chain = walk(known.get(key), loc[1:])
             # Only an expression at (or above) the faulty spot excuses it: it is rendered, then
             # validated, at run time. A container merely holding one is still checked.
             if any(isinstance(v, str) and has_expression(v) for v in chain):
                 continue
             if error["type"] == "extra_forbidden":
                 message = unknown_key_message(
-                    cls.Properties, loc, _dotted(key, sub), f" for task type {label}"
+                    cls.Properties, loc, dotted(key, sub), f" for task type {label}"
                 )
                 self.problem(
                     f"task '{task.id}': {message}",
@@ -333,7 +276,7 @@ class _Validator:
                 else f"; got {describe(value)}"
             )
             self.problem(
-                f"task '{task.id}': property '{_dotted(key, sub)}' of task type {label}: "
+                f"task '{task.id}': property '{dotted(key, sub)}' of task type {label}: "
                 f"{' or '.join(messages)}{got}",
                 self.flow.source_map.value((*self._origin(task, cls, key)[0], *sub)),
             )
@@ -360,6 +303,9 @@ class _Validator:
         self, task: TaskDef, cls: TaskType | None, effective: TaskDef, earlier: list[str]
     ) -> None:
         fields = _fields(cls) if cls else {}
+        if task.run_if is not None:
+            path = (*task.path, "runIf")
+            self._check_text(task.run_if, path, f"task '{task.id}'", earlier, task.id)
         for key, value in effective.properties.items():
             if cls is not None and (key not in fields or not _is_dynamic(fields[key])):
                 continue  # already reported: unknown or not dynamic
@@ -405,10 +351,24 @@ class _Validator:
                     f"{where} references task '{target}', which runs after '{current}'; {rule} "
                     f"({quoted_list(allowed)})"
                 )
+            elif target in self.loops:
+                message = self._loop_problem(where, target, ref)
             else:
                 message = self._output_problem(where, target, ref.output)
             if message:
                 self.problem(message, position)
+
+    def _loop_problem(self, where: str, target: str, ref: OutputReferenceLike) -> str | None:
+        """A loop child's outputs are keyed by loop value: ``outputs.child.value`` misses it."""
+        cls = self.classes.get(target)
+        if cls is None or ref.output is None or ref.keyed or ref.output not in output_names(cls):
+            return None
+        loop = self.loops[target]
+        return (
+            f"{where}: task '{target}' runs inside the loop '{loop}', so its outputs are keyed "
+            f"by loop value: write outputs.{target}[taskrun.value].{ref.output} in the same "
+            f"iteration, or outputs.{target}['<value>'].{ref.output} for one value"
+        )
 
     def _output_problem(self, where: str, target: str, output: str | None) -> str | None:
         cls = self.classes.get(target)
@@ -446,7 +406,7 @@ def check_flow(
 ) -> Flow:
     """Read and validate a flow; raise FlowValidationError with every problem, structural or
     not, at once. What ``plait run`` and ``plait validate`` call."""
-    flow, problems = load_flow(source, file=file)
+    flow, problems = load_flow(source, file=file, task_lists=registry.task_lists)
     if flow is not None:
         problems = [
             *problems,

@@ -6,11 +6,15 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from plait_sdk.flowable import TASKS_KEY
 from plait_sdk.schema import EXPRESSION_REF
 
 DEFINITIONS_PREFIX = "#/definitions/"
 
 Definitions = Mapping[str, Any]
+
+TASK_LIST_LABELS = {"list": "list of tasks", "map": "map of task lists"}
+"""What a property holding child tasks (``x-tasks``) is called, whatever its JSON shape."""
 
 
 def definition_name(ref: str) -> str:
@@ -28,6 +32,8 @@ def type_label(schema: Mapping[str, Any], definitions: Definitions) -> str:
     """A short name for what a schema accepts: ``string``, ``list of integer``, ``HttpOptions``,
     ``GET | POST``. Expressions and ``null`` are left out: the columns "dynamic" and "default"
     say those."""
+    if schema.get(TASKS_KEY) in TASK_LIST_LABELS:
+        return TASK_LIST_LABELS[schema[TASKS_KEY]]
     ref = schema.get("$ref")
     if ref is not None:
         target = definitions.get(definition_name(ref), {})

@@ -19,9 +19,9 @@ from plait.flows.model import COMMON_TASK_KEYS
 from plait.plugins import TaskType
 from plait.schema.describe import DEFINITIONS_PREFIX
 from plait.schema.tasks import (
-    TASK_DEFINITION,
     identifier,
     task_definitions,
+    tasks_array,
     type_names,
 )
 
@@ -266,8 +266,7 @@ def flow_properties() -> dict[str, Any]:
             "type": "object",
             "description": "Constants of the flow, read as `{{ vars.<name> }}`.",
         },
-        "tasks": _list_of(
-            TASK_DEFINITION,
+        "tasks": tasks_array(
             "The tasks, run in order; each reads earlier tasks' outputs as "
             "`{{ outputs.<task id>.<name> }}`.",
             minItems=1,
@@ -278,6 +277,16 @@ def flow_properties() -> dict[str, Any]:
         "pluginDefaults": _list_of(
             PLUGIN_DEFAULT_DEFINITION,
             "Default property values for every task of the given type (or type prefix).",
+        ),
+        "errors": tasks_array(
+            "Tasks run when a task fails (one that is not allowed to fail), once the running "
+            "tasks have ended; the execution still ends FAILED.",
+            minItems=1,
+        ),
+        "finally": tasks_array(
+            "Tasks run at the end of the execution whatever happened: after `tasks`, and after "
+            "`errors` when they ran.",
+            minItems=1,
         ),
     }
 

@@ -6,6 +6,10 @@ offers), then, for each task type, ``if`` the ``type`` is one of its names ``the
 definition. That definition repeats the common keys next to the type's properties, because
 ``additionalProperties: false`` only sees the properties of the schema it sits in; it is what
 makes completion offer exactly that type's properties and flags any other key on its line.
+
+A flowable's child task lists (the properties its SDK declaration marks ``x-tasks``) hold tasks
+again: their items refer back to the task definition, so completion and validation reach nested
+children at any depth, exactly as they do for the flow's own ``tasks``.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from plait_sdk.flowable import TASKS_KEY, task_lists
 from plait_sdk.schema import is_dynamic, outputs_schema, properties_schema
 from plait_sdk.task import DYNAMIC_KEY
 
@@ -30,6 +35,8 @@ from plait.schema.describe import (
 
 TASK_DEFINITION = "flow.task"
 RETRY_DEFINITION = "flow.retry"
+
+TASK_REF = {"$ref": DEFINITIONS_PREFIX + TASK_DEFINITION}
 
 DURATION_PATTERN = (
     r"^[Pp](?=\d|[Tt]\d)(\d+[Dd])?([Tt](?=\d)(\d+[Hh])?(\d+[Mm])?(\d+([.,]\d{1,9})?[Ss])?)?$"
@@ -95,11 +102,25 @@ def common_task_properties() -> dict[str, dict[str, Any]]:
             "default": False,
             "description": "Skip the task: it does not run and has no outputs.",
         },
+        "runIf": {
+            "type": ["string", "boolean"],
+            "description": "Run the task only if this is true: `true`, `false` or an expression "
+            "such as `{{ inputs.enabled }}`, rendered just before the task would start. It is "
+            "false when it renders to `false`, `0`, `-0` or nothing; the task is then SKIPPED "
+            "(it has no outputs) and the flow goes on.",
+        },
         "allowFailure": {
             "type": "boolean",
             "default": False,
             "description": "A failure of this task does not stop the flow: later tasks run and "
             "the execution ends in WARNING.",
+        },
+        "allowWarning": {
+            "type": "boolean",
+            "default": False,
+            "description": "The task ends in SUCCESS where it would end in WARNING (such as a "
+            "flowable whose child was allowed to fail), so it does not make the execution end "
+            "in WARNING.",
         },
         "logLevel": {
             "enum": list(LOG_LEVELS),
@@ -227,9 +248,40 @@ def merge_definitions(target: dict[str, Any], owner: str, schema: dict[str, Any]
     return schema
 
 
+def tasks_array(description: str, **constraints: Any) -> dict[str, Any]:
+    """A list of tasks, each checked like an entry of the flow's ``tasks``."""
+    return {"type": "array", "items": dict(TASK_REF), "description": description, **constraints}
+
+
+def _with_task_items(schema: Mapping[str, Any], kind: str) -> dict[str, Any]:
+    """``schema`` (as pydantic writes a task list: an array of plain objects, maybe within an
+    ``anyOf`` beside ``null``) with tasks as items; a map's lists hold at least one task and
+    it has at least one name, as the loader requires."""
+    result = dict(schema)
+    if "anyOf" in result:
+        result["anyOf"] = [_with_task_items(branch, kind) for branch in result["anyOf"]]
+    elif kind == "list" and result.get("type") == "array":
+        result["items"] = dict(TASK_REF)
+    elif kind == "map" and result.get("type") == "object":
+        lists = result.get("additionalProperties")
+        lists = lists if isinstance(lists, Mapping) else {"type": "array"}
+        result["additionalProperties"] = {**_with_task_items(lists, "list"), "minItems": 1}
+        result["minProperties"] = 1
+    return result
+
+
+def task_list_schema(schema: Mapping[str, Any], kind: str) -> dict[str, Any]:
+    """The schema of a property holding child tasks (:data:`plait_sdk.flowable.TASKS_KEY`):
+    ``"list"``, a list of tasks; ``"map"``, names mapped to lists of tasks."""
+    return {**_with_task_items(schema, kind), TASKS_KEY: kind}
+
+
 def task_definition(task: TaskType, definitions: dict[str, Any]) -> dict[str, Any]:
     """The definition a task of this type must match: common keys, then the type's own."""
     props = merge_definitions(definitions, task.type, properties_schema(task))
+    for name, kind in task_lists(task).items():
+        if name in props.get("properties", {}):
+            props["properties"][name] = task_list_schema(props["properties"][name], kind)
     outputs = merge_definitions(definitions, task.type, outputs_schema(task))
     markdown = task_markdown(task, outputs, definitions)
     required = [name for name in props.get("required", []) if name not in COMMON_TASK_KEYS]

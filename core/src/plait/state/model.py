@@ -1,9 +1,10 @@
 """The execution-state model: what a run is, as stored, shown by the CLI and read by expressions.
 
 Plain dataclasses rather than pydantic models: the engine mutates them on every state change and
-they are saved as JSON documents, so they must be cheap to change and round-trip exactly through
-:meth:`Execution.to_document` / :meth:`Execution.from_document`. State names are Kestra's, so that
-people (and tools) reading an execution document meet the words they know.
+they are saved as JSON documents (an execution's own, and one per task run), so they must be
+cheap to change and round-trip exactly through ``to_document`` / ``from_document``. The
+documents have Kestra's execution shape (``state.current``, ``taskRunList``...), and state names
+are Kestra's, so that people and tools reading them meet the words they know.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ ID_LENGTH = 22
 
 class State(StrEnum):
     CREATED = "CREATED"
+    RESTARTED = "RESTARTED"
     QUEUED = "QUEUED"
     RUNNING = "RUNNING"
     PAUSED = "PAUSED"
@@ -89,10 +91,6 @@ def parse_datetime(text: str) -> dt.datetime:
     return value.astimezone(dt.UTC)
 
 
-def _optional_datetime(text: str | None) -> dt.datetime | None:
-    return None if text is None else parse_datetime(text)
-
-
 def _optional_format(value: dt.datetime | None) -> str | None:
     return None if value is None else format_datetime(value)
 
@@ -114,64 +112,130 @@ def _history(docs: list[dict[str, Any]] | None) -> list[StateChange]:
     return [StateChange.from_document(d) for d in docs or []]
 
 
+def state_document(history: list[StateChange]) -> dict[str, Any]:
+    """Kestra's ``state`` object: the current state, its history, start, end and duration."""
+    first, last = history[0], history[-1]
+    ended = last.date if last.state.is_terminal else None
+    return {
+        "current": str(last.state),
+        "histories": [change.to_document() for change in history],
+        "startDate": format_datetime(first.date),
+        "endDate": _optional_format(ended),
+        "duration": format_duration((ended or utcnow()) - first.date),
+    }
+
+
+def _history_of(doc: dict[str, Any]) -> list[StateChange]:
+    return _history(doc["state"]["histories"])
+
+
+class _Stateful:
+    """A state with its history: the first RUNNING sets the start, a terminal state the end."""
+
+    state: State
+    history: list[StateChange]
+
+    def transition(self, state: State, at: dt.datetime | None = None) -> None:
+        self.state = state
+        self.history.append(StateChange(state, at or utcnow()))
+
+    @property
+    def started(self) -> dt.datetime | None:
+        return next((c.date for c in self.history if c.state is State.RUNNING), None)
+
+    @property
+    def ended(self) -> dt.datetime | None:
+        return self.history[-1].date if self.history and self.state.is_terminal else None
+
+
 @dataclass
-class TaskRun:
-    id: str
-    task_id: str
-    state: State = State.CREATED
-    attempts: int = 1
-    outputs: dict[str, Any] | None = None
-    error: str | None = None
-    started: dt.datetime | None = None
-    ended: dt.datetime | None = None
+class Attempt(_Stateful):
+    """One try of a task run: retries and restarts add attempts to the same task run."""
+
+    state: State
     history: list[StateChange] = field(default_factory=list)
 
     @classmethod
-    def new(cls, task_id: str) -> TaskRun:
-        run = cls(id=new_id(), task_id=task_id)
-        run.history.append(StateChange(State.CREATED, utcnow()))
-        return run
-
-    def transition(self, state: State) -> None:
-        """Move to ``state``; the first RUNNING sets ``started``, a terminal one ``ended``."""
-        now = utcnow()
-        self.state = state
-        self.history.append(StateChange(state, now))
-        if state is State.RUNNING and self.started is None:
-            self.started = now
-        if state.is_terminal:
-            self.ended = now
+    def new(cls, at: dt.datetime | None = None) -> Attempt:
+        at = at or utcnow()
+        return cls(State.RUNNING, [StateChange(State.RUNNING, at)])
 
     def to_document(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "taskId": self.task_id,
-            "state": str(self.state),
-            "attempts": self.attempts,
-            "outputs": self.outputs,
-            "error": self.error,
-            "started": _optional_format(self.started),
-            "ended": _optional_format(self.ended),
-            "stateHistory": [change.to_document() for change in self.history],
-        }
+        return {"state": state_document(self.history)}
 
     @classmethod
-    def from_document(cls, doc: dict[str, Any]) -> TaskRun:
-        return cls(
-            id=doc["id"],
-            task_id=doc["taskId"],
-            state=State(doc["state"]),
-            attempts=doc.get("attempts", 1),
-            outputs=doc.get("outputs"),
-            error=doc.get("error"),
-            started=_optional_datetime(doc.get("started")),
-            ended=_optional_datetime(doc.get("ended")),
-            history=_history(doc.get("stateHistory")),
-        )
+    def from_document(cls, doc: dict[str, Any]) -> Attempt:
+        history = _history_of(doc)
+        return cls(history[-1].state, history)
 
 
 @dataclass
-class Execution:
+class TaskRun(_Stateful):
+    """One run of a task: of a loop child, one per loop value (``value``); nested tasks name
+    the run of their flowable parent (``parent_id``)."""
+
+    id: str
+    task_id: str
+    state: State = State.CREATED
+    parent_id: str | None = None
+    value: str | None = None
+    attempts: list[Attempt] = field(default_factory=list)
+    outputs: dict[str, Any] | None = None
+    error: str | None = None
+    history: list[StateChange] = field(default_factory=list)
+    plan: dict[str, Any] | None = None
+    """A flowable's plan (its branches), decided once when it started; kept in the store only."""
+
+    @classmethod
+    def new(
+        cls, task_id: str, *, parent_id: str | None = None, value: str | None = None
+    ) -> TaskRun:
+        run = cls(id=new_id(), task_id=task_id, parent_id=parent_id, value=value)
+        run.history.append(StateChange(State.CREATED, utcnow()))
+        return run
+
+    def to_document(self, *, stored: bool = False) -> dict[str, Any]:
+        """Kestra's task run shape (``plait run --json``, the REST API); ``stored`` adds what
+        only the engine reads back (a flowable's plan)."""
+        document = {
+            "id": self.id,
+            "taskId": self.task_id,
+            "parentTaskRunId": self.parent_id,
+            "value": self.value,
+            "state": state_document(self.history),
+            "attempts": [attempt.to_document() for attempt in self.attempts],
+            "outputs": self.outputs,
+            "error": self.error,
+        }
+        if stored and self.plan is not None:
+            document["plan"] = self.plan
+        return document
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> TaskRun:
+        history = _history_of(doc)
+        return cls(
+            id=doc["id"],
+            task_id=doc["taskId"],
+            state=history[-1].state,
+            parent_id=doc.get("parentTaskRunId"),
+            value=doc.get("value"),
+            attempts=[Attempt.from_document(a) for a in doc.get("attempts") or []],
+            outputs=doc.get("outputs"),
+            error=doc.get("error"),
+            history=history,
+            plan=doc.get("plan"),
+        )
+
+
+def end_attempt(run: TaskRun, state: State) -> None:
+    """End the run's last attempt in ``state`` if it is still open."""
+    if run.attempts and not run.attempts[-1].state.is_terminal:
+        run.attempts[-1].transition(state)
+
+
+@dataclass
+class Execution(_Stateful):
     id: str
     namespace: str
     flow_id: str
@@ -179,12 +243,16 @@ class Execution:
     inputs: dict[str, Any]
     labels: dict[str, str]
     state: State
-    created: dt.datetime
     history: list[StateChange] = field(default_factory=list)
     task_runs: list[TaskRun] = field(default_factory=list)
     outputs: dict[str, Any] | None = None
     parent_id: str | None = None
-    ended: dt.datetime | None = None
+    original_id: str | None = None
+    """The execution this one replays (Kestra's ``originalId``), or its own id."""
+    attempt_number: int = 1
+    """1, plus one per restart."""
+    driver: str | None = None
+    """``host:pid`` of the process driving it while it runs (a restart checks it is gone)."""
 
     @classmethod
     def new(
@@ -197,57 +265,61 @@ class Execution:
         parent_id: str | None = None,
     ) -> Execution:
         now = utcnow()
+        execution_id = new_id()
         return cls(
-            id=new_id(),
+            id=execution_id,
             namespace=namespace,
             flow_id=flow_id,
             flow_revision=flow_revision,
             inputs=inputs,
             labels=labels,
             state=State.CREATED,
-            created=now,
             history=[StateChange(State.CREATED, now)],
             parent_id=parent_id,
+            original_id=execution_id,
         )
 
-    def transition(self, state: State) -> None:
-        """Move to ``state``; a terminal state sets ``ended``."""
-        now = utcnow()
-        self.state = state
-        self.history.append(StateChange(state, now))
-        if state.is_terminal:
-            self.ended = now
+    @property
+    def created(self) -> dt.datetime:
+        return self.history[0].date
 
-    def add_task_run(self, task_id: str) -> TaskRun:
+    def add_task_run(
+        self, task_id: str, *, parent_id: str | None = None, value: str | None = None
+    ) -> TaskRun:
         """Start tracking a new run of ``task_id`` (state CREATED) and return it."""
-        run = TaskRun.new(task_id)
+        run = TaskRun.new(task_id, parent_id=parent_id, value=value)
         self.task_runs.append(run)
         return run
 
-    def task_run(self, task_id: str) -> TaskRun | None:
-        """The latest run of ``task_id``, or None if the task has not run in this execution."""
+    def task_run(self, task_id: str, value: str | None = None) -> TaskRun | None:
+        """The latest run of ``task_id`` (for ``value``, in a loop), or None if it did not run."""
         for run in reversed(self.task_runs):
-            if run.task_id == task_id:
+            if run.task_id == task_id and (value is None or run.value == value):
                 return run
         return None
 
-    def to_document(self) -> dict[str, Any]:
-        """The JSON document (camelCase keys) ``plait run --json`` prints and the store keeps."""
-        return {
+    def to_document(self, *, stored: bool = False, task_runs: bool = True) -> dict[str, Any]:
+        """Kestra's execution shape, which ``plait run --json`` prints and the REST API serves;
+        ``stored`` adds what only the engine reads back, ``task_runs=False`` leaves them out
+        (the store keeps them as rows of their own)."""
+        document: dict[str, Any] = {
             "id": self.id,
             "namespace": self.namespace,
             "flowId": self.flow_id,
             "flowRevision": self.flow_revision,
-            "state": str(self.state),
-            "stateHistory": [change.to_document() for change in self.history],
+            "state": state_document(self.history),
             "inputs": self.inputs,
-            "labels": self.labels,
+            "labels": [{"key": k, "value": v} for k, v in self.labels.items()],
             "outputs": self.outputs,
             "parentId": self.parent_id,
-            "created": format_datetime(self.created),
-            "ended": _optional_format(self.ended),
-            "taskRuns": [run.to_document() for run in self.task_runs],
+            "originalId": self.original_id or self.id,
+            "metadata": {"attemptNumber": self.attempt_number},
         }
+        if task_runs:
+            document["taskRunList"] = [run.to_document(stored=stored) for run in self.task_runs]
+        if stored:
+            document["driver"] = self.driver
+        return document
 
     def to_json(self) -> str:
         """The document as JSON text; values JSON has no type for are written as Kestra does."""
@@ -255,20 +327,22 @@ class Execution:
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> Execution:
+        history = _history_of(doc)
         return cls(
             id=doc["id"],
             namespace=doc["namespace"],
             flow_id=doc["flowId"],
             flow_revision=doc.get("flowRevision", 1),
             inputs=doc.get("inputs") or {},
-            labels=doc.get("labels") or {},
-            state=State(doc["state"]),
-            created=parse_datetime(doc["created"]),
-            history=_history(doc.get("stateHistory")),
-            task_runs=[TaskRun.from_document(run) for run in doc.get("taskRuns") or []],
+            labels={item["key"]: item["value"] for item in doc.get("labels") or []},
+            state=history[-1].state,
+            history=history,
+            task_runs=[TaskRun.from_document(run) for run in doc.get("taskRunList") or []],
             outputs=doc.get("outputs"),
             parent_id=doc.get("parentId"),
-            ended=_optional_datetime(doc.get("ended")),
+            original_id=doc.get("originalId"),
+            attempt_number=(doc.get("metadata") or {}).get("attemptNumber", 1),
+            driver=doc.get("driver"),
         )
 
 

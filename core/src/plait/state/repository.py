@@ -9,13 +9,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
-from plait.state.model import Execution, LogEntry, StoredFlow
+from plait.state.model import Execution, LogEntry, StoredFlow, TaskRun
 
 
 @runtime_checkable
 class ExecutionRepository(Protocol):
     def save(self, execution: Execution) -> None:
-        """Insert or replace the execution, all of it or nothing (one transaction)."""
+        """Insert or replace the execution with exactly its task runs (a task run the store
+        has and the execution no longer lists is deleted), all of it or nothing."""
+        ...
+
+    def save_state(self, execution: Execution, runs: Sequence[TaskRun]) -> None:
+        """Record a state change in one transaction: the execution's own fields and the task
+        runs that changed (inserted or replaced). Its cost must not grow with the number of
+        task runs the execution already has: the executor calls it on every change."""
         ...
 
     def get(self, execution_id: str) -> Execution:

@@ -8,8 +8,9 @@ Why it holds up with several ``plait run`` processes and with ``kill -9``:
 - Every write is one ``BEGIN IMMEDIATE`` transaction: the write lock is taken up front, so two
   writers never deadlock on a read-to-write upgrade. The busy timeout waits for the lock, and the
   few cases where SQLite answers "database is locked" without waiting are retried with backoff.
-- An execution is stored whole, as its JSON document, next to a few indexed columns for listing;
-  logs live in their own table so appending a line never rewrites the execution.
+- An execution is stored as its JSON document (without its task runs) next to a few indexed
+  columns for listing; each task run is a row of its own, so recording one state change costs
+  the same in a 10,000-value loop as in a one-task flow. Logs live in their own table too.
 - ``PRAGMA user_version`` records the schema version, so later releases can migrate in place.
 """
 
@@ -30,50 +31,20 @@ from plait.state.model import (
     Execution,
     LogEntry,
     StoredFlow,
+    TaskRun,
     format_datetime,
     parse_datetime,
     utcnow,
 )
+from plait.state.sqlite_schema import (
+    MIGRATIONS,
+    UPSERT,
+    UPSERT_RUN,
+    execution_row,
+    run_row,
+)
 
 T = TypeVar("T")
-
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    (
-        """CREATE TABLE executions (
-            id TEXT PRIMARY KEY,
-            namespace TEXT NOT NULL,
-            flow_id TEXT NOT NULL,
-            flow_revision INTEGER NOT NULL,
-            state TEXT NOT NULL,
-            parent_id TEXT,
-            created TEXT NOT NULL,
-            ended TEXT,
-            document TEXT NOT NULL
-        )""",
-        "CREATE INDEX executions_by_created ON executions (created)",
-        "CREATE INDEX executions_by_flow ON executions (namespace, flow_id, created)",
-        "CREATE INDEX executions_by_parent ON executions (parent_id)",
-        """CREATE TABLE logs (
-            seq INTEGER PRIMARY KEY AUTOINCREMENT,
-            execution_id TEXT NOT NULL,
-            task_id TEXT,
-            taskrun_id TEXT,
-            level TEXT NOT NULL,
-            message TEXT NOT NULL,
-            timestamp TEXT NOT NULL
-        )""",
-        "CREATE INDEX logs_by_execution ON logs (execution_id, seq)",
-        """CREATE TABLE flows (
-            namespace TEXT NOT NULL,
-            flow_id TEXT NOT NULL,
-            revision INTEGER NOT NULL,
-            source TEXT NOT NULL,
-            created TEXT NOT NULL,
-            PRIMARY KEY (namespace, flow_id, revision)
-        )""",
-    ),
-)
-"""Schema migrations; entry N brings ``user_version`` from N to N + 1. Only ever append."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
 BUSY_TIMEOUT_SECONDS = 5.0
@@ -84,21 +55,6 @@ AMBIGUOUS_SHOWN = 5
 _BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 _PROGRAMMING_ERRORS = (sqlite3.ProgrammingError, sqlite3.IntegrityError, sqlite3.InterfaceError)
 _MAX_CHAR = "\U0010ffff"
-
-_UPSERT = """
-INSERT INTO executions
-    (id, namespace, flow_id, flow_revision, state, parent_id, created, ended, document)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (id) DO UPDATE SET
-    namespace = excluded.namespace,
-    flow_id = excluded.flow_id,
-    flow_revision = excluded.flow_revision,
-    state = excluded.state,
-    parent_id = excluded.parent_id,
-    created = excluded.created,
-    ended = excluded.ended,
-    document = excluded.document
-"""
 
 
 def _is_busy(exc: sqlite3.Error) -> bool:
@@ -175,8 +131,11 @@ class SqliteRepository:
             return
         with self._write() as conn:
             current = self._user_version()  # again: another process may have migrated meanwhile
-            for statements in MIGRATIONS[current:]:
-                for statement in statements:
+            for migration in MIGRATIONS[current:]:
+                if callable(migration):
+                    migration(conn)
+                    continue
+                for statement in migration:
                     conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
@@ -221,20 +180,26 @@ class SqliteRepository:
     # -- executions ----------------------------------------------------------------------------
 
     def save(self, execution: Execution) -> None:
-        document = execution.to_json()
-        row = (
-            execution.id,
-            execution.namespace,
-            execution.flow_id,
-            execution.flow_revision,
-            str(execution.state),
-            execution.parent_id,
-            format_datetime(execution.created),
-            None if execution.ended is None else format_datetime(execution.ended),
-            document,
-        )
         with self._write() as conn:
-            conn.execute(_UPSERT, row)
+            conn.execute(UPSERT, execution_row(execution))
+            conn.execute("DELETE FROM task_runs WHERE execution_id = ?", (execution.id,))
+            conn.executemany(
+                UPSERT_RUN, [run_row(execution.id, run) for run in execution.task_runs]
+            )
+
+    def save_state(self, execution: Execution, runs: Sequence[TaskRun]) -> None:
+        with self._write() as conn:
+            conn.execute(UPSERT, execution_row(execution))
+            if runs:
+                conn.executemany(UPSERT_RUN, [run_row(execution.id, run) for run in runs])
+
+    def _load(self, document: str) -> Execution:
+        execution = Execution.from_document(json.loads(document))
+        rows = self._read(
+            "SELECT document FROM task_runs WHERE execution_id = ? ORDER BY rowid", (execution.id,)
+        )
+        execution.task_runs = [TaskRun.from_document(json.loads(text)) for (text,) in rows]
+        return execution
 
     def get(self, execution_id: str) -> Execution:
         if not execution_id:
@@ -255,7 +220,7 @@ class SqliteRepository:
                 f"execution id prefix '{execution_id}' is ambiguous: it matches {shown}{more}; "
                 "give more characters of the id"
             )
-        return Execution.from_document(json.loads(rows[0][1]))
+        return self._load(rows[0][1])
 
     def list(
         self, *, namespace: str | None = None, flow_id: str | None = None, limit: int = 50
@@ -274,7 +239,7 @@ class SqliteRepository:
             f"SELECT document FROM executions {where} ORDER BY created DESC, rowid DESC LIMIT ?",
             [*params, limit],
         )
-        return [Execution.from_document(json.loads(document)) for (document,) in rows]
+        return [self._load(document) for (document,) in rows]
 
     # -- logs ----------------------------------------------------------------------------------
 

@@ -1,0 +1,101 @@
+"""``plait executions``: list, show, restart and replay executions."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from plait.cli.engine import open_engine
+from plait.cli.main import user_errors
+from plait.cli.output import print_json, table
+from plait.cli.run import follow
+from plait.cli.tree import tree_text
+
+
+@click.group()
+def executions() -> None:
+    """List and show executions."""
+
+
+@executions.command("list")
+@click.option("--namespace", help="Only executions of this namespace.")
+@click.option("--flow", "flow_id", help="Only executions of this flow id.")
+@click.option("--limit", default=20, show_default=True, help="How many, newest first.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON documents.")
+@user_errors
+def list_executions(namespace: str | None, flow_id: str | None, limit: int, as_json: bool) -> None:
+    """List executions, newest first."""
+    with open_engine() as engine:
+        found = engine.repository.list(namespace=namespace, flow_id=flow_id, limit=limit)
+    if as_json:
+        print_json([e.to_document() for e in found])
+        return
+    rows = [
+        (e.id, e.namespace, e.flow_id, str(e.state), e.created.isoformat(timespec="seconds"))
+        for e in found
+    ]
+    click.echo(table(["ID", "NAMESPACE", "FLOW", "STATE", "CREATED"], rows))
+
+
+@executions.command("show")
+@click.argument("execution_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the execution document.")
+@user_errors
+def show_execution(execution_id: str, as_json: bool) -> None:
+    """Show one execution (an id or a unique id prefix): state, task runs, errors."""
+    with open_engine() as engine:
+        execution = engine.repository.get(execution_id)
+    if as_json:
+        print_json(execution.to_document())
+        return
+    click.echo(
+        f"flow      {execution.namespace}.{execution.flow_id} (revision {execution.flow_revision})"
+    )
+    if execution.original_id and execution.original_id != execution.id:
+        click.echo(f"replays   {execution.original_id}")
+    if execution.inputs:
+        click.echo(f"inputs    {json.dumps(execution.inputs, default=str)}")
+    click.echo(tree_text(execution))
+
+
+@executions.command("restart")
+@click.argument("execution_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the execution document at the end.")
+@user_errors
+def restart(execution_id: str, as_json: bool) -> None:
+    """Run a FAILED or KILLED execution again in place (same id), from where it failed.
+
+    Task runs that succeeded keep their outputs and do not run again; failed ones get a new
+    attempt. An execution left RUNNING by a process that died (kill -9) is finished. Waits for
+    the end and exits like `plait run` (0 ok, 1 failed).
+    """
+    with open_engine() as engine:
+        follow(lambda listener: engine.restart(execution_id, listener=listener), as_json=as_json)
+
+
+@executions.command("replay")
+@click.argument("execution_id")
+@click.option(
+    "--from",
+    "start",
+    metavar="TASK",
+    help="A task id (or task run id): keep what ran before it, run it and what follows again.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the execution document at the end.")
+@user_errors
+def replay(execution_id: str, start: str | None, as_json: bool) -> None:
+    """Run an execution again as a new one, with the same flow revision and inputs.
+
+    Without --from everything runs again; with it, the task runs before TASK are kept (outputs
+    and files copied). Waits for the end and exits like `plait run`.
+    """
+    with open_engine() as engine:
+        follow(
+            lambda listener: engine.replay(execution_id, start=start, listener=listener),
+            as_json=as_json,
+        )
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(executions)

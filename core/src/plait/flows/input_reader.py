@@ -1,0 +1,155 @@
+"""Reading a flow's inputs: ids, types, per-type keys and constraints, checked defaults."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from plait.flows import ids
+from plait.flows.input_types import (
+    COMMON_INPUT_KEYS,
+    INPUT_TYPES,
+    ITEM_TYPES,
+    InputValueError,
+    coerce,
+)
+from plait.flows.model import InputDef
+from plait.flows.reader import Reader, describe
+from plait.flows.yaml_positions import PathKey
+
+
+def read_inputs(value: Any, reader: Reader) -> list[InputDef]:
+    inputs: list[InputDef] = []
+    first_seen: dict[str, int] = {}
+    for index, raw in reader.items(value, ("inputs",), "inputs"):
+        path: PathKey = ("inputs", index)
+        id_key = "id" if "id" in raw or "name" not in raw else "name"
+        input_id = reader.identifier(
+            raw.get(id_key), ids.INPUT_ID, (*path, id_key), "id", f"input #{index + 1}: "
+        )
+        if input_id is None:
+            continue
+        if input_id in first_seen:
+            reader.problem(
+                (*path, id_key),
+                f"duplicate input id '{input_id}' (first declared at line {first_seen[input_id]})",
+            )
+            continue
+        line, column = reader.map.value(path) or (None, None)
+        first_seen[input_id] = line or 0
+        definition = _input(input_id, raw, path, reader)
+        if definition is not None:
+            definition.line, definition.column = line, column
+            inputs.append(definition)
+    return inputs
+
+
+def input_type(raw: dict[str, Any], path: PathKey, reader: Reader, where: str) -> str | None:
+    kind = raw.get("type")
+    if kind in INPUT_TYPES:
+        return str(kind)
+    if kind is None:
+        reader.problem(path, f"{where}missing required 'type' (one of {', '.join(INPUT_TYPES)})")
+        return None
+    hint = " (Kestra's ENUM is SELECT here)" if kind == "ENUM" else ""
+    reader.problem(
+        (*path, "type"),
+        f"{where}unknown type {describe(kind)}{ids.did_you_mean(kind, INPUT_TYPES)}{hint}"
+        f" (types: {', '.join(INPUT_TYPES)})",
+    )
+    return None
+
+
+def _input(input_id: str, raw: dict[str, Any], path: PathKey, reader: Reader) -> InputDef | None:
+    where = f"input '{input_id}': "
+    kind = input_type(raw, path, reader, where)
+    if kind is None:
+        return None
+    allowed = COMMON_INPUT_KEYS | INPUT_TYPES[kind]
+    for key in raw:
+        if key in allowed:
+            continue
+        owners = [t for t, keys in INPUT_TYPES.items() if key in keys]
+        if owners:
+            message = (
+                f"{where}'{key}' does not apply to {kind} inputs (only to {', '.join(owners)})"
+            )
+        else:
+            message = f"{where}unknown input property '{key}'{ids.did_you_mean(key, allowed)}"
+        reader.problem((*path, key), message, at_key=True)
+    required = reader.kind(raw.get("required"), bool, (*path, "required"), "required", where)
+    definition = InputDef(
+        id=input_id,
+        type=kind,
+        description=reader.kind(
+            raw.get("description"), str, (*path, "description"), "description", where
+        ),
+        required=True if required is None else required,
+    )
+    ok = _input_constraints(definition, raw, path, reader, where)
+    if ok and raw.get("defaults") is not None:
+        definition.defaults = raw["defaults"]
+        if kind != "FILE":
+            try:
+                coerce(definition, raw["defaults"])
+            except InputValueError as exc:
+                reader.problem((*path, "defaults"), f"{where}invalid 'defaults': {exc}")
+    return definition
+
+
+def _input_constraints(
+    definition: InputDef, raw: dict[str, Any], path: PathKey, reader: Reader, where: str
+) -> bool:
+    """Read ``validator``, ``min``/``max``, ``values`` and ``itemType``; False if any is bad."""
+    before = len(reader.problems)
+    validator = reader.kind(raw.get("validator"), str, (*path, "validator"), "validator", where)
+    if validator is not None:
+        try:
+            re.compile(validator)
+            definition.validator = validator
+        except re.error as exc:
+            reader.problem((*path, "validator"), f"{where}invalid 'validator' regex: {exc}")
+    number = int if definition.type == "INT" else (int, float)
+    for key in ("min", "max"):
+        bound = raw.get(key)
+        if bound is not None and (not isinstance(bound, number) or isinstance(bound, bool)):
+            reader.problem(
+                (*path, key),
+                f"{where}'{key}' must be a number valid for "
+                f"{definition.type}, got {describe(bound)}",
+            )
+            continue
+        setattr(definition, key, bound)
+    if (
+        definition.min is not None
+        and definition.max is not None
+        and definition.min > definition.max
+    ):
+        reader.problem(
+            (*path, "min"),
+            f"{where}'min' ({definition.min}) is greater than 'max' ({definition.max})",
+        )
+    if definition.type == "SELECT":
+        values = raw.get("values")
+        if (
+            not isinstance(values, list)
+            or not values
+            or any(isinstance(v, dict | list) or v is None for v in values)
+        ):
+            reader.problem(
+                (*path, "values") if "values" in raw else path,
+                f"{where}a SELECT input needs 'values': a non-empty list of choices",
+            )
+        else:
+            definition.values = [str(v).lower() if isinstance(v, bool) else str(v) for v in values]
+    if definition.type == "ARRAY":
+        item_type = raw.get("itemType")
+        if item_type in ITEM_TYPES:
+            definition.item_type = item_type
+        else:
+            reader.problem(
+                (*path, "itemType") if "itemType" in raw else path,
+                f"{where}an ARRAY input needs 'itemType', one of {', '.join(ITEM_TYPES)}; got "
+                f"{describe(item_type)}{ids.did_you_mean(item_type, ITEM_TYPES)}",
+            )
+    return len(reader.problems) == before

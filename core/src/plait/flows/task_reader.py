@@ -1,0 +1,168 @@
+"""Reading tasks: their common keys, and the tree they form (the child task lists of flowable
+task types nest tasks at any depth)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from plait.durations import parse_duration
+from plait.flows import ids
+from plait.flows.model import COMMON_TASK_FIELDS, COMMON_TASK_KEYS, ListKey, TaskDef
+from plait.flows.reader import Reader, describe
+from plait.flows.yaml_positions import PathKey
+
+UNSUPPORTED_TASK_KEYS = frozenset(
+    {
+        "taskCache",
+        "workerGroup",
+        "logToFile",
+        "version",
+        "pluginDefaultsRef",
+        "assets",
+    }
+)
+LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR")
+RETRY_TYPES = ("constant", "exponential", "random")
+TaskListLookup = Callable[[str], Mapping[str, str]]
+"""A task type name -> its properties holding child tasks (``{"then": "list", "cases": "map"}``);
+the registry provides it, so plugins' flowables nest like the core's."""
+
+
+def check_common_key(key: str, value: Any, path: PathKey, reader: Reader, where: str) -> Any:
+    """Check a key every task accepts (in a task or in a plugin default); None if invalid."""
+    if key in ("disabled", "allowFailure", "allowWarning"):
+        return reader.kind(value, bool, path, key, where)
+    if key == "runIf" and isinstance(value, bool):
+        return "true" if value else "false"
+    if key == "retry":
+        retry = reader.kind(value, dict, path, key, where)
+        kind = retry.get("type") if retry else None
+        if retry is not None and kind not in RETRY_TYPES:
+            reader.problem(
+                (*path, "type") if "type" in retry else path,
+                f"{where}retry 'type' must be one of {', '.join(RETRY_TYPES)}, "
+                f"got {describe(kind)}",
+            )
+            return None
+        return retry
+    text = reader.kind(value, str, path, key, where)
+    if text is None or key == "description":
+        return text
+    if key == "timeout" and parse_duration(text) is None:
+        reader.problem(
+            path,
+            f"{where}'timeout' must be an ISO-8601 duration such as PT5M, got {describe(text)}",
+        )
+        return None
+    if key == "logLevel" and text not in LOG_LEVELS:
+        reader.problem(
+            path,
+            f"{where}'logLevel' must be one of {', '.join(LOG_LEVELS)}, got {describe(text)}"
+            + ids.did_you_mean(text, LOG_LEVELS),
+        )
+        return None
+    return text
+
+
+class TaskTree:
+    """Reads task lists, descending into the child lists of flowable task types; task ids are
+    unique in the whole tree."""
+
+    def __init__(self, reader: Reader, task_lists: TaskListLookup) -> None:
+        self.reader = reader
+        self.task_lists = task_lists
+        self.first_seen: dict[str, int] = {}
+
+    def tasks(self, value: Any, path: PathKey, name: str) -> list[TaskDef]:
+        return [
+            self.task(raw, (*path, index), index)
+            for index, raw in self.reader.items(value, path, name)
+        ]
+
+    def task(self, raw: dict[str, Any], path: PathKey, index: int) -> TaskDef:
+        reader = self.reader
+        task_id = reader.identifier(
+            raw.get("id"), ids.TASK_ID, (*path, "id"), "id", f"task #{index + 1}: "
+        )
+        where = f"task '{task_id}': " if task_id else f"task #{index + 1}: "
+        if task_id is not None and task_id in self.first_seen:
+            reader.problem(
+                (*path, "id"),
+                f"duplicate task id '{task_id}' (first used at line {self.first_seen[task_id]}); "
+                "task ids must be unique in a flow, nested tasks included",
+            )
+        elif task_id is not None:
+            self.first_seen[task_id] = (reader.map.value((*path, "id")) or (0, 0))[0]
+        task_type = raw.get("type")
+        if task_type is None:
+            reader.problem(path, f"{where}missing required 'type'")
+        elif not isinstance(task_type, str) or not task_type.strip():
+            reader.problem(
+                (*path, "type"), f"{where}'type' must be a task type id, got {describe(task_type)}"
+            )
+            task_type = None
+        for key in raw:
+            if key in UNSUPPORTED_TASK_KEYS:
+                reader.problem(
+                    (*path, key),
+                    f"{where}'{key}' is a Kestra task property that plait does not support",
+                    at_key=True,
+                )
+        common = {
+            COMMON_TASK_FIELDS[key]: check_common_key(key, raw[key], (*path, key), reader, where)
+            for key in COMMON_TASK_FIELDS
+            if key in raw
+        }
+        line, column = reader.map.value(path) or (0, 0)
+        return TaskDef(
+            id=task_id or "",
+            type=task_type or "",
+            properties={
+                k: v
+                for k, v in raw.items()
+                if k not in COMMON_TASK_KEYS and k not in UNSUPPORTED_TASK_KEYS
+            },
+            line=line,
+            column=column,
+            property_positions={key: pos for key in raw if (pos := reader.map.key((*path, key)))},
+            raw=raw,
+            path=path,
+            children=self.children(raw, path, task_type, where),
+            **{k: v for k, v in common.items() if v is not None},
+        )
+
+    def children(
+        self, raw: dict[str, Any], path: PathKey, task_type: str | None, where: str
+    ) -> dict[ListKey, list[TaskDef]]:
+        """The child task lists of a flowable, each empty list or wrong shape reported."""
+        found: dict[ListKey, list[TaskDef]] = {}
+        kinds = self.task_lists(task_type) if task_type else {}
+        for key, kind in kinds.items():
+            value = raw.get(key)
+            if value is None:
+                if key in raw:  # `then:` written with nothing under it
+                    self.reader.problem(
+                        (*path, key), f"{where}'{key}' must contain at least one task"
+                    )
+                continue
+            if kind == "list":
+                found[(key,)] = self._list(value, (*path, key), key, where)
+                continue
+            if not isinstance(value, dict) or not value:
+                self.reader.problem(
+                    (*path, key),
+                    f"{where}'{key}' must be a mapping of names to lists of tasks, "
+                    f"got {describe(value)}",
+                )
+                continue
+            for name, tasks in value.items():
+                found[(key, str(name))] = self._list(
+                    tasks, (*path, key, name), f"{key}.{name}", where
+                )
+        return found
+
+    def _list(self, value: Any, path: PathKey, name: str, where: str) -> list[TaskDef]:
+        if value == []:
+            self.reader.problem(path, f"{where}'{name}' must contain at least one task")
+        return self.tasks(value, path, name)
