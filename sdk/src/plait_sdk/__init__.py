@@ -23,7 +23,7 @@ SDK_MAJOR = 1
 """Plugins declare the SDK major they were built for (``PLAIT_SDK_MAJOR`` in the plugin module);
 the kernel refuses plugins built for another major."""
 
-__version__ = "1.0.0"
+__version__ = "1.1.0"
 
 __all__ = [
     "SDK_MAJOR",
