@@ -302,7 +302,59 @@ def test_top_level_keys_are_completed(server: YamlLanguageServer, workspace: Pat
         "pluginDefaults",
         "errors",
         "finally",
+        "triggers",
+        "concurrency",
     }
+
+
+TRIGGER_HEAD = (
+    "id: f\nnamespace: dev\ntasks:\n  - id: t\n    type: plait.core.Log\n    message: hi\n"
+)
+
+
+def test_trigger_types_and_their_properties_are_completed(
+    server: YamlLanguageServer, workspace: Path
+) -> None:
+    types = complete(
+        server, workspace, TRIGGER_HEAD + f"triggers:\n  - id: s\n    type: {CURSOR}\n"
+    )
+    labels = set(completion_labels(types))
+    assert {
+        "plait.core.trigger.Schedule",
+        "io.kestra.plugin.core.trigger.Flow",
+        "io.kestra.plugin.core.trigger.Webhook",
+    } <= labels
+    assert "plait.core.Log" not in labels  # tasks are not triggers
+    keys = complete(
+        server,
+        workspace,
+        TRIGGER_HEAD + f"triggers:\n  - id: s\n    type: {SCHEDULE}\n    {CURSOR}\n",
+    )
+    assert property_names(keys) == {
+        "cron",
+        "withSeconds",
+        "timezone",
+        "recoverMissedSchedules",
+        "inputs",
+        "description",
+        "disabled",
+    }
+    behaviors = complete(server, workspace, TRIGGER_HEAD + f"concurrency:\n  behavior: {CURSOR}\n")
+    assert {"QUEUE", "CANCEL", "FAIL"} <= set(completion_labels(behaviors))
+
+
+def test_hovering_a_trigger_type_shows_what_it_does(
+    server: YamlLanguageServer, workspace: Path
+) -> None:
+    doc = open_flow(
+        server,
+        workspace,
+        TRIGGER_HEAD + "triggers:\n  - id: w\n    type: io.kestra.plugin.core.trigger.Webhook\n"
+        "    key: 4wjtkzwVGBM9\n",
+    )
+    text = hover_text(server.hover(doc, doc.position_of("trigger.Webhook", delta=3)))
+    assert "Start an execution on an HTTP request" in text
+    assert "/api/v1/executions/webhook/{namespace}/{flowId}/{key}" in text
 
 
 # ------------------------------------------------------------------ hover
@@ -738,9 +790,33 @@ pluginDefaults:
     values:
       level: INFO
       timeout: PT2M
+triggers:
+  - id: nightly
+    type: io.kestra.plugin.core.trigger.Schedule
+    description: Every night
+    cron: "0 2 * * *"
+    timezone: Europe/Paris
+    recoverMissedSchedules: LAST
+    inputs:
+      name: "{{ trigger.date }}"
+  - id: after_upstream
+    type: plait.core.trigger.Flow
+    preconditions:
+      flows:
+        - namespace: dev
+          flowId: upstream
+          states: [SUCCESS]
+  - id: hook
+    type: io.kestra.plugin.core.trigger.Webhook
+    key: 4wjtkzwVGBM9
+    disabled: true
+concurrency:
+  limit: 1
+  behavior: QUEUE
 """
 """A flow using every part of the language: every input type, labels, variables, the common
-task keys, flow outputs and plugin defaults (by prefix, by type, forced)."""
+task keys, flow outputs, plugin defaults (by prefix, by type, forced), every core trigger type
+and concurrency."""
 
 
 @pytest.mark.parametrize(
@@ -763,6 +839,7 @@ def test_a_flow_using_everything_is_clean_in_the_editor_and_valid_for_plait(
 
 
 INT_INPUT = "  - id: n\n    type: INT\n"
+SCHEDULE = "io.kestra.plugin.core.trigger.Schedule"
 
 
 def log_flow(task_extra: str = "", head: str = "") -> str:
@@ -775,7 +852,7 @@ def log_flow(task_extra: str = "", head: str = "") -> str:
 @pytest.mark.parametrize(
     ("case", "flow", "needle"),
     [
-        ("unsupported flow key", log_flow(head="triggers: []\n"), "triggers"),
+        ("unsupported flow key", log_flow(head="afterExecution: []\n"), "afterExecution"),
         ("unknown task property", log_flow("    mesage: x\n"), "mesage"),
         ("bad log level", log_flow("    logLevel: LOUD\n"), "LOUD"),
         ("bad timeout", log_flow("    timeout: 5 minutes\n"), "5 minutes"),
@@ -784,6 +861,14 @@ def log_flow(task_extra: str = "", head: str = "") -> str:
         ("bad namespace", log_flow().replace("dev", "Dev Team"), "Dev Team"),
         ("INT validator", log_flow(head=f"inputs:\n{INT_INPUT}    validator: x\n"), "validator"),
         ("unknown task type", log_flow().replace("core.Log", "core.Lgo"), "plait.core.Lgo"),
+        ("unknown trigger type", log_flow(head=f"triggers:\n  - id: s\n    type: {SCHEDULE}x\n"
+         "    cron: 0 9 * * *\n"), f"{SCHEDULE}x"),
+        ("unknown trigger property", log_flow(head=f"triggers:\n  - id: s\n    type: {SCHEDULE}\n"
+         "    cron: 0 9 * * *\n    crn: x\n"), "crn"),
+        ("short webhook key", log_flow(head="triggers:\n  - id: w\n    type: "
+         "plait.core.trigger.Webhook\n    key: short\n"), "short"),
+        ("bad concurrency", log_flow(head="concurrency:\n  limit: 1\n  behavior: QUE\n"), "QUE"),
+        ("concurrency limit", log_flow(head="concurrency:\n  limit: 0\n"), "limit"),
     ],
 )  # fmt: skip
 def test_the_editor_flags_what_plait_validate_refuses_on_the_same_line(

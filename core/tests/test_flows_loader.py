@@ -208,7 +208,7 @@ def test_every_structural_problem_is_reported_at_once() -> None:
         id: my flow
         namespace: Dev
         taks: []
-        triggers: []
+        afterExecution: []
         taskDefaults: []
         tasks:
           - id: a
@@ -237,8 +237,8 @@ def test_every_structural_problem_is_reported_at_once() -> None:
         "only lowercase letters, digits, '.', '_' and '-'",
         "flow.yml:3:1: unknown flow property 'taks'; did you mean 'tasks'? (allowed: id, "
         "namespace, description, labels, inputs, variables, tasks, outputs, pluginDefaults, "
-        "errors, finally)",
-        "flow.yml:4:1: 'triggers' is a Kestra flow property that plait does not support",
+        "errors, finally, triggers, concurrency)",
+        "flow.yml:4:1: 'afterExecution' is a Kestra flow property that plait does not support",
         "flow.yml:5:1: 'taskDefaults' is a Kestra flow property that plait does not support; "
         "rename it to 'pluginDefaults'",
         "flow.yml:10:5: duplicate key 'message' (first written at line 9); remove one of them",

@@ -95,7 +95,7 @@ def test_document_uses_camel_case_and_round_trips() -> None:
     document = execution.to_document()
     assert set(document) == {
         "id", "namespace", "flowId", "flowRevision", "state", "inputs", "labels", "outputs",
-        "parentId", "originalId", "metadata", "taskRunList",
+        "parentId", "originalId", "metadata", "trigger", "taskRunList",
     }  # fmt: skip
     first_run = document["taskRunList"][0]
     assert set(first_run) == {

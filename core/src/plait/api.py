@@ -131,10 +131,16 @@ class Engine:
 
     def restart(self, execution_id: str, *, listener: ExecutionListener | None = None) -> Execution:
         """Run a FAILED, KILLED or abandoned execution again in place, from where it failed."""
+        return self.execute(self.restarting(execution_id, listener), resume=True).execution
+
+    def restarting(
+        self, execution_id: str, listener: ExecutionListener | None = None
+    ) -> ExecutionRun:
+        """The execution made runnable again and stored, ready to ``execute(resume=True)``."""
         run = ExecutionRun.stored(self, self.repository.get(execution_id), listener)
         prepare_restart(run.index)
         self.repository.save(run.execution)
-        return self.execute(run, resume=True).execution
+        return run
 
     def replay(
         self,
@@ -145,6 +151,17 @@ class Engine:
     ) -> Execution:
         """A new execution of the same flow revision and inputs, keeping what ran before
         ``start`` (a task id or task run id; None: everything runs again)."""
+        run = self.replaying(execution_id, start=start, listener=listener)
+        return self.execute(run, resume=True).execution
+
+    def replaying(
+        self,
+        execution_id: str,
+        *,
+        start: str | None = None,
+        listener: ExecutionListener | None = None,
+    ) -> ExecutionRun:
+        """The replay created and stored, ready to ``execute(resume=True)``."""
         original = ExecutionRun.stored(self, self.repository.get(execution_id))
         source = original.execution
         execution = Execution.new(
@@ -163,8 +180,7 @@ class Engine:
                 task_run.outputs = copy_files(self.storage, task_run.outputs, source, execution)
             execution.task_runs = kept
         self.repository.save(execution)
-        run = ExecutionRun.stored(self, execution, listener)
-        return self.execute(run, resume=True).execution
+        return ExecutionRun.stored(self, execution, listener)
 
     def run(
         self,

@@ -62,3 +62,7 @@ class PluginError(PlaitError):
 
 class NotFoundError(PlaitError):
     """An execution, flow or file that was asked for does not exist."""
+
+
+class ConflictError(PlaitError):
+    """The request conflicts with the state of what it names (restart a running execution)."""

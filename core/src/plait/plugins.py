@@ -19,6 +19,7 @@ import pluggy
 from plait_sdk import hookspecs
 from plait_sdk.flowable import task_lists
 from plait_sdk.task import Task
+from plait_sdk.trigger import Trigger
 
 from plait.distribution import (
     Distribution,
@@ -33,6 +34,7 @@ SDK_MAJOR_ATTR = "PLAIT_SDK_MAJOR"
 CORE_DISTRIBUTION = "plait"
 
 TaskType = type[Task[Any, Any]]
+TriggerType = type[Trigger[Any]]
 
 
 @dataclass
@@ -44,6 +46,8 @@ class PluginInfo:
     version: str
     task_types: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Canonical task type id -> aliases."""
+    trigger_types: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Canonical trigger type id -> aliases."""
     provides: dict[str, list[str]] = field(default_factory=dict)
     """What else it registers: kind (filters, functions, storage backends...) -> names."""
 
@@ -70,6 +74,8 @@ class Registry:
     plugins: list[PluginInfo]
     task_types: dict[str, TaskType]
     """Every id and alias -> task class."""
+    trigger_types: dict[str, TriggerType]
+    """Every id and alias -> trigger class."""
     filters: dict[str, Callable[..., Any]]
     functions: dict[str, Callable[..., Any]]
     storage_backends: dict[str, Any]
@@ -113,9 +119,9 @@ class Registry:
 
 
 def _builtin_modules() -> list[ModuleType]:
-    from plait.builtin import filters, flow_tasks, loops, secrets, storage, tasks
+    from plait.builtin import filters, flow_tasks, loops, secrets, storage, tasks, triggers
 
-    return [tasks, flow_tasks, loops, filters, storage, secrets]
+    return [tasks, flow_tasks, loops, triggers, filters, storage, secrets]
 
 
 def registered_backends(distributions: set[str]) -> tuple[dict[str, set[str]], set[str]]:
@@ -304,18 +310,26 @@ def _call(pm: pluggy.PluginManager, module: ModuleType, hook: str) -> Any:
 class _Contribution:
     classes: list[TaskType]
     named: dict[str, Mapping[str, Any]]
+    triggers: list[TriggerType] = field(default_factory=list)
+
+    def typed(self) -> list[tuple[str, type[Any]]]:
+        """Task and trigger classes with what each is called in a message."""
+        return [("task type", c) for c in self.classes] + [
+            ("trigger type", c) for c in self.triggers
+        ]
 
 
 def _contribution(pm: pluggy.PluginManager, module: ModuleType) -> _Contribution:
     """Everything one plugin registers; raises PluginError naming the hook that failed."""
     results: dict[str, Any] = {}
-    for hook in ("register_task_types", *_NAMED_HOOKS):
+    for hook in ("register_task_types", "register_trigger_types", *_NAMED_HOOKS):
         try:
             results[hook] = _call(pm, module, hook)
         except Exception as exc:
             raise PluginError(f"{hook} raised {type(exc).__name__}: {exc}") from exc
     return _Contribution(
         classes=list(results.pop("register_task_types") or []),
+        triggers=list(results.pop("register_trigger_types") or []),
         named={hook: dict(value or {}) for hook, value in results.items()},
     )
 
@@ -325,6 +339,7 @@ class _Merged:
     """The contributions accepted so far, with the plugin that registered each name."""
 
     task_types: dict[str, TaskType] = field(default_factory=dict)
+    trigger_types: dict[str, TriggerType] = field(default_factory=dict)
     type_owner: dict[str, str] = field(default_factory=dict)
     named: dict[str, dict[str, Any]] = field(
         default_factory=lambda: {hook: {} for hook in _NAMED_HOOKS}
@@ -335,16 +350,16 @@ class _Merged:
         """Why the plugin ``owner`` cannot be added: every name it takes that is taken."""
         found = []
         seen: set[str] = set()
-        for cls in contribution.classes:
+        for kind, cls in contribution.typed():
             for name in (cls.type, *cls.aliases):
                 if name in seen:
                     found.append(
-                        f"task type '{name}' is registered twice by plugin '{owner}': task type "
+                        f"{kind} '{name}' is registered twice by plugin '{owner}': {kind} "
                         "ids and aliases must be unique"
                     )
                 elif name in self.type_owner:
                     found.append(
-                        f"task type '{name}' is registered by both plugin "
+                        f"{kind} '{name}' is registered by both plugin "
                         f"'{self.type_owner[name]}' and plugin '{owner}'"
                     )
                 seen.add(name)
@@ -363,6 +378,11 @@ class _Merged:
             for name in (cls.type, *cls.aliases):
                 self.type_owner[name] = owner
                 self.task_types[name] = cls
+        for trigger in contribution.triggers:
+            info.trigger_types[trigger.type] = tuple(trigger.aliases)
+            for name in (trigger.type, *trigger.aliases):
+                self.type_owner[name] = owner
+                self.trigger_types[name] = trigger
         for hook, contributed in contribution.named.items():
             if contributed:
                 info.provides[_kinds(hook)] = sorted(contributed)
@@ -404,6 +424,7 @@ def _merge(
         pm=pm,
         plugins=loaded,
         task_types=merged.task_types,
+        trigger_types=merged.trigger_types,
         filters=merged.named["register_filters"],
         functions=merged.named["register_functions"],
         storage_backends=merged.named["register_storage_backends"],

@@ -22,21 +22,39 @@ ROW_SUFFIXES = {".jsonl", ".ndjson", ".ion", ".json"}
 HEAD_BYTES = 4 * 1024 * 1024
 
 
-def preview_file(uri: str, stream: BinaryIO, rows: int) -> str:
-    """A table for row formats; a file that is not what its name says is shown as text."""
+Records = tuple[list[dict[str, Any]], bool]
+"""The first rows of a row-format file as records, and whether more follow."""
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".svg", ".gif", ".bmp", ".webp"}
+
+
+def file_rows(uri: str, stream: BinaryIO, rows: int) -> Records | None:
+    """The first ``rows`` records of a JSON-lines, CSV or Parquet file; None when the file is
+    not one (by its name, or because its head does not read as one)."""
     suffix = Path(uri).suffix.lower()
     if suffix == ".parquet":
         return _parquet(stream, rows)
-    # Text formats are previewed from the head of the file only.
-    head = stream.read(HEAD_BYTES)
+    if suffix not in ROW_SUFFIXES | {".csv", ".tsv"}:
+        return None
+    head = io.BytesIO(stream.read(HEAD_BYTES))
     try:
         if suffix in ROW_SUFFIXES:
-            return _json_lines(io.BytesIO(head), rows)
-        if suffix in (".csv", ".tsv"):
-            return _csv(io.BytesIO(head), rows, "\t" if suffix == ".tsv" else ",")
+            return _json_lines(head, rows)
+        return _csv(head, rows, "\t" if suffix == ".tsv" else ",")
     except (UnicodeDecodeError, csv.Error):
-        pass
-    return _text(io.BytesIO(head), rows)
+        return None
+
+
+def preview_file(uri: str, stream: BinaryIO, rows: int) -> str:
+    """A table for row formats; a file that is not what its name says is shown as text."""
+    start = stream.tell() if stream.seekable() else None
+    found = file_rows(uri, stream, rows)
+    if found is not None:
+        return _records_table(*found)
+    if start is None:
+        raise PlaitError(f"cannot preview {uri}: not a row file and not seekable")
+    stream.seek(start)
+    return text_head(stream, rows)
 
 
 def _records_table(records: list[dict[str, Any]], more: bool) -> str:
@@ -48,7 +66,7 @@ def _records_table(records: list[dict[str, Any]], more: bool) -> str:
     return body + ("\n…" if more else "")
 
 
-def _json_lines(stream: BinaryIO, rows: int) -> str:
+def _json_lines(stream: BinaryIO, rows: int) -> Records | None:
     text = io.TextIOWrapper(stream, encoding="utf-8")
     head = list(itertools.islice(text, rows + 1))
     records: list[dict[str, Any]] = []
@@ -58,22 +76,24 @@ def _json_lines(stream: BinaryIO, rows: int) -> str:
         try:
             value = json.loads(line, parse_float=Decimal)  # 1.10 stays 1.10
         except json.JSONDecodeError:
-            return "".join(head[:rows])  # not JSON lines after all: show it as text
+            return None  # not JSON lines after all: show it as text
         records.append(value if isinstance(value, dict) else {"value": value})
-    return _records_table(records, len(head) > rows)
+    return records, len(head) > rows
 
 
-def _csv(stream: BinaryIO, rows: int, delimiter: str) -> str:
+def _csv(stream: BinaryIO, rows: int, delimiter: str) -> Records:
     reader = csv.reader(io.TextIOWrapper(stream, encoding="utf-8", newline=""), delimiter=delimiter)
     header = next(reader, None)
     if header is None:
-        return "(empty)"
+        return [], False
     body = list(itertools.islice(reader, rows + 1))
-    more = len(body) > rows
-    return table(header, body[:rows]) + ("\n…" if more else "")
+    records = [
+        dict(zip(header, [*row, *[None] * len(header)], strict=False)) for row in body[:rows]
+    ]
+    return records, len(body) > rows
 
 
-def _parquet(stream: BinaryIO, rows: int) -> str:
+def _parquet(stream: BinaryIO, rows: int) -> Records:
     try:
         import duckdb
     except ImportError:
@@ -91,12 +111,12 @@ def _parquet(stream: BinaryIO, rows: int) -> str:
         except duckdb.Error as exc:
             raise PlaitError(f"not a readable Parquet file: {exc}") from None
     records = [dict(zip(columns, row, strict=True)) for row in fetched[:rows]]
-    return _records_table(records, len(fetched) > rows)
+    return records, len(fetched) > rows
 
 
-def _text(stream: BinaryIO, rows: int) -> str:
+def text_head(stream: BinaryIO, rows: int, encoding: str = "utf-8") -> str:
     head = stream.read(64 * 1024)
-    if b"\x00" in head:
+    if b"\x00" in head and encoding.lower().replace("-", "") == "utf8":
         return f"(binary file, {len(head)}+ bytes: download it with `plait storage get`)"
-    lines = head.decode("utf-8", errors="replace").splitlines()
+    lines = head.decode(encoding, errors="replace").splitlines()
     return "\n".join(lines[:rows]) + ("\n…" if len(lines) > rows else "")

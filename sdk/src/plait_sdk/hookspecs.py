@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from plait_sdk.secrets import SecretProvider
     from plait_sdk.storage import StorageFactory
     from plait_sdk.task import Task
+    from plait_sdk.trigger import Trigger
 
 PROJECT_NAME = "plait"
 
@@ -33,6 +34,14 @@ def register_task_types() -> list[type[Task]]:  # type: ignore[empty-body]
     Each class carries its canonical id (``plait.<plugin>.<Name>``), its aliases, and its
     property and output models. Two plugins claiming the same id or alias is an error.
     """
+
+
+@hookspec
+def register_trigger_types() -> list[type[Trigger]]:  # type: ignore[empty-body]
+    """Return the trigger classes this plugin provides (subclasses of
+    :class:`plait_sdk.trigger.ScheduleTrigger`, ``ExecutionTrigger``, ``WebhookTrigger`` or
+    ``PollingTrigger``). Ids and aliases share one space with task types: unique across
+    plugins."""
 
 
 @hookspec

@@ -104,7 +104,7 @@ def properties_schema(task: type[Task[Any, Any]]) -> dict[str, Any]:
         definitions[EXPRESSION_DEFINITION] = copy.deepcopy(EXPRESSION_SCHEMA)
     if not definitions:
         del schema["definitions"]
-    return _without_ref_siblings(schema)
+    return without_ref_siblings(schema)
 
 
 def outputs_schema(task: type[Task[Any, Any]]) -> dict[str, Any]:
@@ -114,7 +114,7 @@ def outputs_schema(task: type[Task[Any, Any]]) -> dict[str, Any]:
     schema["description"] = (
         f"Outputs of a `{task.type}` task, read as `{{{{ outputs.<task id>.<name> }}}}`."
     )
-    return _without_ref_siblings(schema)
+    return without_ref_siblings(schema)
 
 
 def output_names(task: type[Task[Any, Any]]) -> list[str]:
@@ -181,14 +181,14 @@ def _refers_to_expression(node: Any) -> bool:
     )
 
 
-def _without_ref_siblings(node: Any) -> Any:
+def without_ref_siblings(node: Any) -> Any:
     """Move a ``$ref`` that has siblings into an ``allOf``, recursively (see the module doc)."""
     if isinstance(node, list):
-        return [_without_ref_siblings(item) for item in node]
+        return [without_ref_siblings(item) for item in node]
     if not isinstance(node, dict):
         return node
     result = {
-        key: value if key in _DATA_KEYS else _without_ref_siblings(value)
+        key: value if key in _DATA_KEYS else without_ref_siblings(value)
         for key, value in node.items()
     }
     if "$ref" in result and len(result) > 1:

@@ -93,11 +93,29 @@ def example_flow(
     return f"id: {flow_id}\nnamespace: {namespace}\n\n{body}"
 
 
+class Described:
+    """Title and description from the class docstring, shown in the docs, the flow schema and
+    editors; a class that only inherits an SDK base's docstring is called by its name."""
+
+    @classmethod
+    def title(cls) -> str:
+        """The first line of the class docstring."""
+        return cls.description().split("\n", 1)[0].strip()
+
+    @classmethod
+    def description(cls) -> str:
+        doc = inspect.getdoc(cls)
+        sdk = {
+            inspect.getdoc(base) for base in cls.__mro__ if base.__module__.startswith("plait_sdk")
+        }
+        return doc if doc and doc not in sdk else cls.__name__
+
+
 P = TypeVar("P", bound=TaskProperties)
 O = TypeVar("O", bound=TaskOutputs)  # noqa: E741
 
 
-class Task(ABC, Generic[P, O]):
+class Task(Described, ABC, Generic[P, O]):
     """Base class of every task type.
 
     A subclass sets ``type`` (canonical id ``plait.<plugin>.<Name>``), optionally ``aliases``
@@ -123,15 +141,3 @@ class Task(ABC, Generic[P, O]):
     @abstractmethod
     def run(self, props: P, ctx: RunContext) -> O:
         """Do the work. Raise :class:`plait_sdk.TaskFailure` for failures the author must fix."""
-
-    @classmethod
-    def title(cls) -> str:
-        """The first line of the class docstring."""
-        return cls.description().split("\n", 1)[0].strip()
-
-    @classmethod
-    def description(cls) -> str:
-        doc = inspect.getdoc(cls)
-        if not doc or doc == inspect.getdoc(Task):
-            return cls.__name__
-        return doc

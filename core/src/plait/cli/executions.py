@@ -1,21 +1,25 @@
-"""``plait executions``: list, show, restart and replay executions."""
+"""``plait executions``: list, show, restart and replay executions (local, or on a server with
+``--server``)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import click
 
 from plait.cli.engine import open_engine
 from plait.cli.main import user_errors
 from plait.cli.output import print_json, table
-from plait.cli.run import follow
+from plait.cli.remote import Client, server_option
+from plait.cli.run import follow, follow_remote
 from plait.cli.tree import tree_text
+from plait.state.model import Execution
 
 
 @click.group()
 def executions() -> None:
-    """List and show executions."""
+    """List, show, restart and replay executions (with --server: a plait server's)."""
 
 
 @executions.command("list")
@@ -23,11 +27,21 @@ def executions() -> None:
 @click.option("--flow", "flow_id", help="Only executions of this flow id.")
 @click.option("--limit", default=20, show_default=True, help="How many, newest first.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON documents.")
+@server_option
 @user_errors
-def list_executions(namespace: str | None, flow_id: str | None, limit: int, as_json: bool) -> None:
+def list_executions(
+    namespace: str | None, flow_id: str | None, limit: int, as_json: bool, server: str | None
+) -> None:
     """List executions, newest first."""
-    with open_engine() as engine:
-        found = engine.repository.list(namespace=namespace, flow_id=flow_id, limit=limit)
+    if server:
+        found = Client.connect(server).search(namespace, flow_id, limit)
+    else:
+        with open_engine() as engine:
+            found = engine.repository.list(namespace=namespace, flow_id=flow_id, limit=limit)
+    print_executions(found, as_json=as_json)
+
+
+def print_executions(found: Sequence[Execution], *, as_json: bool) -> None:
     if as_json:
         print_json([e.to_document() for e in found])
         return
@@ -41,11 +55,19 @@ def list_executions(namespace: str | None, flow_id: str | None, limit: int, as_j
 @executions.command("show")
 @click.argument("execution_id")
 @click.option("--json", "as_json", is_flag=True, help="Print the execution document.")
+@server_option
 @user_errors
-def show_execution(execution_id: str, as_json: bool) -> None:
+def show_execution(execution_id: str, as_json: bool, server: str | None) -> None:
     """Show one execution (an id or a unique id prefix): state, task runs, errors."""
-    with open_engine() as engine:
-        execution = engine.repository.get(execution_id)
+    if server:
+        execution = Client.connect(server).execution(execution_id)
+    else:
+        with open_engine() as engine:
+            execution = engine.repository.get(execution_id)
+    print_execution(execution, as_json=as_json)
+
+
+def print_execution(execution: Execution, *, as_json: bool) -> None:
     if as_json:
         print_json(execution.to_document())
         return
@@ -62,14 +84,18 @@ def show_execution(execution_id: str, as_json: bool) -> None:
 @executions.command("restart")
 @click.argument("execution_id")
 @click.option("--json", "as_json", is_flag=True, help="Print the execution document at the end.")
+@server_option
 @user_errors
-def restart(execution_id: str, as_json: bool) -> None:
+def restart(execution_id: str, as_json: bool, server: str | None) -> None:
     """Run a FAILED or KILLED execution again in place (same id), from where it failed.
 
     Task runs that succeeded keep their outputs and do not run again; failed ones get a new
     attempt. An execution left RUNNING by a process that died (kill -9) is finished. Waits for
-    the end and exits like `plait run` (0 ok, 1 failed).
+    the end and exits like `plait run` (0 ok, 1 failed); with --server the server runs it.
     """
+    if server:
+        client = Client.connect(server)
+        follow_remote(client, client.restart(execution_id).id, as_json=as_json)
     with open_engine() as engine:
         follow(lambda listener: engine.restart(execution_id, listener=listener), as_json=as_json)
 
@@ -83,13 +109,18 @@ def restart(execution_id: str, as_json: bool) -> None:
     help="A task id (or task run id): keep what ran before it, run it and what follows again.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the execution document at the end.")
+@server_option
 @user_errors
-def replay(execution_id: str, start: str | None, as_json: bool) -> None:
+def replay(execution_id: str, start: str | None, as_json: bool, server: str | None) -> None:
     """Run an execution again as a new one, with the same flow revision and inputs.
 
     Without --from everything runs again; with it, the task runs before TASK are kept (outputs
-    and files copied). Waits for the end and exits like `plait run`.
+    and files copied). Waits for the end and exits like `plait run`; with --server the server
+    runs it.
     """
+    if server:
+        client = Client.connect(server)
+        follow_remote(client, client.replay(execution_id, start).id, as_json=as_json)
     with open_engine() as engine:
         follow(
             lambda listener: engine.replay(execution_id, start=start, listener=listener),

@@ -1,7 +1,9 @@
-"""Looking at executions after the fact: outputs, logs, and the expression evaluator."""
+"""Looking at executions after the fact: outputs, logs, and the expression evaluator (local, or
+on a server with ``--server``)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from typing import Any
@@ -11,9 +13,11 @@ import click
 from plait.cli.engine import open_engine
 from plait.cli.main import user_errors
 from plait.cli.output import EXIT_FAILED, print_json
+from plait.cli.remote import Client, server_option
 from plait.errors import PlaitError
 from plait.executor.runner import ExecutionRun
-from plait.state.model import TaskRun
+from plait.executor.variables import output_keys, store_output
+from plait.state.model import Execution, TaskRun
 from plait.storage.uris import SCHEME
 
 
@@ -52,13 +56,17 @@ def _scalar(value: Any) -> str:
 @click.command()
 @click.argument("execution_id")
 @click.option("--json", "as_json", is_flag=True, help="Print {task id: outputs} as JSON.")
+@server_option
 @user_errors
-def outputs(execution_id: str, as_json: bool) -> None:
+def outputs(execution_id: str, as_json: bool, server: str | None) -> None:
     """The Outputs view: every task's outputs, those of tasks inside loops keyed by loop value
     as expressions address them (outputs.task[value].name); storage URIs are marked [file]."""
-    with open_engine() as engine:
-        execution = engine.repository.get(execution_id)
-        addressed = ExecutionRun.stored(engine, execution).outputs
+    if server:
+        execution = Client.connect(server).execution(execution_id)
+    else:
+        with open_engine() as engine:
+            execution = engine.repository.get(execution_id)
+    addressed = addressed_outputs(execution)
     by_task = {run.task_id: addressed.get(run.task_id, {}) for run in execution.task_runs}
     if as_json:
         print_json({"tasks": by_task, "flow": execution.outputs or {}})
@@ -71,18 +79,39 @@ def outputs(execution_id: str, as_json: bool) -> None:
         _print_tree(_mark_files(execution.outputs), 1)
 
 
+def addressed_outputs(execution: Execution) -> dict[str, Any]:
+    """Every task run's outputs where expressions find them: ``outputs[task][v1]...[vn]``."""
+    runs = {run.id: run for run in execution.task_runs}
+    found: dict[str, Any] = {}
+    for run in execution.task_runs:
+        if run.outputs is not None:
+            store_output(found, run.task_id, output_keys(_chain(runs, run)), run.outputs)
+    return found
+
+
+def _chain(runs: dict[str, TaskRun], run: TaskRun) -> list[TaskRun]:
+    """The run's ancestors, outermost first, then the run."""
+    chain = [run]
+    while chain[-1].parent_id is not None and chain[-1].parent_id in runs:
+        chain.append(runs[chain[-1].parent_id])
+    chain.reverse()
+    return chain
+
+
 @click.command("eval")
 @click.argument("execution_id")
 @click.argument("expression")
 @click.option("--task", "task_id", help="Evaluate as a run of task TASK_ID saw it.")
 @click.option("--value", help="With --task: the run for this loop value (inside a ForEach).")
 @click.option("--task-run", "taskrun_id", help="Evaluate as this task run saw it (its id).")
+@server_option
 def evaluate(
     execution_id: str,
     expression: str,
     task_id: str | None,
     value: str | None,
     taskrun_id: str | None,
+    server: str | None,
 ) -> None:
     """Evaluate EXPRESSION against an execution, as the Outputs page's evaluator does.
 
@@ -90,22 +119,15 @@ def evaluate(
     expression such as "outputs.api.code". With --task (and --value inside a loop) or
     --task-run it sees what that task run saw: taskrun.value, parent, outputs keyed by the
     same loop values. The value alone goes to stdout (maps and lists as JSON); errors go to
-    stderr with exit status 1.
+    stderr with exit status 1. With --server the server evaluates it.
     """
-    view: ExecutionRun | None = None
     try:
-        with open_engine() as engine:
-            execution = engine.repository.get(execution_id)
-            view = ExecutionRun.stored(engine, execution)
-            run = chosen_run(view, task_id, value, taskrun_id)
-            variables = view.variables_for(run) if run else view.base_variables()
-            # Secrets read by the expression are masked like everywhere else.
-            result = view.masker.mask_value(
-                view.evaluate(expression, variables, task_id=run.task_id if run else None)
-            )
+        if server:
+            result = _evaluate_remote(server, execution_id, expression, task_id, value, taskrun_id)
+        else:
+            result = _evaluate_local(execution_id, expression, task_id, value, taskrun_id)
     except PlaitError as exc:
-        message = view.masker.mask(str(exc)) if view is not None else str(exc)
-        click.echo(f"error: {message}", err=True)
+        click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_FAILED)
     if isinstance(result, (dict, list)):
         print_json(result)
@@ -113,11 +135,79 @@ def evaluate(
         click.echo("" if result is None else _text(result))
 
 
+def _evaluate_local(
+    execution_id: str,
+    expression: str,
+    task_id: str | None,
+    value: str | None,
+    taskrun_id: str | None,
+) -> Any:
+    view: ExecutionRun | None = None
+    try:
+        with open_engine() as engine:
+            execution = engine.repository.get(execution_id)
+            view = ExecutionRun.stored(engine, execution)
+            if task_id is not None and view.flow.task(task_id) is None:
+                known = ", ".join(task.id for task in view.flow.walk())
+                raise PlaitError(
+                    f"no task '{task_id}' in flow {execution.flow_id} (its tasks: {known})"
+                )
+            run = chosen_run(execution, task_id, value, taskrun_id)
+            variables = view.variables_for(run) if run else view.base_variables()
+            # Secrets read by the expression are masked like everywhere else.
+            return view.masker.mask_value(
+                view.evaluate(expression, variables, task_id=run.task_id if run else None)
+            )
+    except PlaitError as exc:
+        if view is None:
+            raise
+        raise PlaitError(view.masker.mask(str(exc))) from None
+
+
+def _evaluate_remote(
+    server: str,
+    execution_id: str,
+    expression: str,
+    task_id: str | None,
+    value: str | None,
+    taskrun_id: str | None,
+) -> Any:
+    client = Client.connect(server)
+    execution = client.execution(execution_id)
+    run = chosen_run(execution, task_id, value, taskrun_id)
+    answer = client.evaluate(execution.id, run.id if run else None, expression)
+    if answer.get("error"):
+        raise PlaitError(str(answer["error"]))
+    return _decoded(answer.get("result"))
+
+
+def _decoded(result: Any) -> Any:
+    """The server's ``result``: maps, lists and values other than text come JSON-encoded."""
+    if not isinstance(result, str):
+        return result
+    try:
+        value = json.loads(result)
+    except ValueError:
+        return result
+    if isinstance(value, str):  # a date or time, as ``plait eval`` prints them locally
+        return _temporal(value)
+    return value if value is None or isinstance(value, (dict, list)) else result
+
+
+def _temporal(text: str) -> Any:
+    kinds: tuple[type[dt.date] | type[dt.time], ...] = (dt.date, dt.time)
+    for kind in (dt.datetime, *kinds) if "T" in text else kinds:
+        try:
+            return kind.fromisoformat(text)
+        except ValueError:
+            continue
+    return text
+
+
 def chosen_run(
-    view: ExecutionRun, task_id: str | None, value: str | None, taskrun_id: str | None
+    execution: Execution, task_id: str | None, value: str | None, taskrun_id: str | None
 ) -> TaskRun | None:
     """The task run ``plait eval`` evaluates in (None: the execution as a whole)."""
-    execution = view.execution
     if taskrun_id is not None:
         found = [run for run in execution.task_runs if run.id.startswith(taskrun_id)]
         if len(found) != 1:
@@ -128,16 +218,14 @@ def chosen_run(
         if value is not None:
             raise PlaitError("--value needs --task: the task whose loop value it is")
         return None
-    if view.flow.task(task_id) is None:
-        known = ", ".join(task.id for task in view.flow.walk())
-        raise PlaitError(f"no task '{task_id}' in flow {execution.flow_id} (its tasks: {known})")
+    runs_by_id = {run.id: run for run in execution.task_runs}
     runs = [run for run in execution.task_runs if run.task_id == task_id]
     if value is not None:
-        runs = [run for run in runs if view.index.chain(run) and value in _values(view, run)]
+        runs = [run for run in runs if value in _values(runs_by_id, run)]
     if not runs:
         where = f" for value '{value}'" if value is not None else ""
         raise PlaitError(f"task '{task_id}' did not run{where} in execution {execution.id}")
-    values = {tuple(_values(view, run)) for run in runs}
+    values = {tuple(_values(runs_by_id, run)) for run in runs}
     if value is None and len(values) > 1:
         shown = ", ".join(sorted(v[-1] for v in values if v)[:10])
         raise PlaitError(
@@ -147,8 +235,8 @@ def chosen_run(
     return runs[-1]
 
 
-def _values(view: ExecutionRun, run: TaskRun) -> list[str]:
-    return [link.value for link in view.index.chain(run) if link.value is not None]
+def _values(runs: dict[str, TaskRun], run: TaskRun) -> list[str]:
+    return [link.value for link in _chain(runs, run) if link.value is not None]
 
 
 def _text(value: Any) -> str:
@@ -160,12 +248,16 @@ def _text(value: Any) -> str:
 @click.command()
 @click.argument("execution_id")
 @click.option("--task", "task_id", help="Only the logs of this task id.")
+@server_option
 @user_errors
-def logs(execution_id: str, task_id: str | None) -> None:
+def logs(execution_id: str, task_id: str | None, server: str | None) -> None:
     """Print an execution's logs in order."""
-    with open_engine() as engine:
-        execution = engine.repository.get(execution_id)
-        entries = engine.repository.logs(execution.id, task_id=task_id)
+    if server:
+        entries = Client.connect(server).logs(execution_id, task_id=task_id)
+    else:
+        with open_engine() as engine:
+            execution = engine.repository.get(execution_id)
+            entries = engine.repository.logs(execution.id, task_id=task_id)
     for entry in entries:
         stamp = entry.timestamp.isoformat(timespec="milliseconds")
         where = f"[{entry.task_id}] " if entry.task_id else ""

@@ -63,6 +63,7 @@ def _register_commands() -> None:
         plugins,
         run,
         schema,
+        server,
         storage,
     )
 
@@ -77,6 +78,7 @@ def _register_commands() -> None:
         dist,
         schema,
         docs,
+        server,
     ):
         module.register(cli)
 

@@ -20,8 +20,9 @@ def plugins() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @user_errors
 def list_plugins(as_json: bool) -> None:
-    """Loaded plugins: name, distribution, version, task types and their aliases (or, for a
-    plugin without task types, what else it provides); then the plugins not loaded, and why."""
+    """Loaded plugins: name, distribution, version, task and trigger types and their aliases
+    (or, for a plugin without either, what else it provides); then the plugins not loaded, and
+    why."""
     from plait.plugins import build_registry
 
     registry = build_registry()
@@ -30,10 +31,8 @@ def list_plugins(as_json: bool) -> None:
             "name": info.name,
             "distribution": info.distribution,
             "version": info.version,
-            "taskTypes": [
-                {"type": type_id, "aliases": list(aliases)}
-                for type_id, aliases in sorted(info.task_types.items())
-            ],
+            "taskTypes": _types(info.task_types),
+            "triggerTypes": _types(info.trigger_types),
             "provides": info.provides,
         }
         for info in registry.plugins
@@ -43,26 +42,37 @@ def list_plugins(as_json: bool) -> None:
         return
     rows = []
     for entry in entries:
-        types = entry["taskTypes"] or [{"type": _provides(entry["provides"]), "aliases": []}]
-        for i, task_type in enumerate(types):
+        types = [("task", t) for t in entry["taskTypes"]]
+        types += [("trigger", t) for t in entry["triggerTypes"]]
+        if not types:
+            types = [("", {"type": _provides(entry["provides"]), "aliases": []})]
+        for i, (kind, declared) in enumerate(types):
             first = i == 0
             rows.append(
                 (
                     entry["name"] if first else "",
                     entry["distribution"] if first else "",
                     entry["version"] if first else "",
-                    task_type["type"],
-                    ", ".join(task_type["aliases"]),
+                    kind,
+                    declared["type"],
+                    ", ".join(declared["aliases"]),
                 )
             )
-    headers = ["PLUGIN", "DISTRIBUTION", "VERSION", "TASK TYPE", "ALIASES"]
+    headers = ["PLUGIN", "DISTRIBUTION", "VERSION", "KIND", "TYPE", "ALIASES"]
     click.echo(table(headers, rows, max_width=90))
     for reason in registry.skipped:
         click.echo(f"not loaded: {reason}", err=True)
 
 
+def _types(declared: dict[str, tuple[str, ...]]) -> list[dict[str, object]]:
+    """Type ids (canonical id -> aliases) as ``--json`` lists them, sorted by id."""
+    return [
+        {"type": type_id, "aliases": list(aliases)} for type_id, aliases in sorted(declared.items())
+    ]
+
+
 def _provides(provides: dict[str, list[str]]) -> str:
-    """What a plugin without task types is for, e.g. ``(filters: 38, functions: 4)``."""
+    """What a plugin without task or trigger types is for, e.g. ``(filters: 38, functions: 4)``."""
     if not provides:
         return "-"
     return "(" + ", ".join(f"{kind}: {len(names)}" for kind, names in provides.items()) + ")"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import signal
@@ -17,9 +18,12 @@ import click
 from plait.cli.engine import open_engine
 from plait.cli.main import user_errors
 from plait.cli.output import EXIT_FAILED, EXIT_INVALID, EXIT_OK, flow_files_argument, print_json
+from plait.cli.remote import Client, server_option
 from plait.cli.tree import TaskRunTree, tree_text
-from plait.errors import FlowValidationError, Problem
+from plait.errors import FlowValidationError, PlaitError, Problem
 from plait.executor.events import ExecutionListener
+from plait.flows.input_types import InputValueError, coerce
+from plait.flows.model import InputDef
 from plait.state.model import Execution, LogEntry, TaskRun
 
 REDRAW_SECONDS = 0.1
@@ -37,10 +41,12 @@ class TerminalProgress:
         self._lock = threading.Lock()
 
     def task_started(self, execution: Execution, run: TaskRun) -> None:
-        self._execution = execution
-        self._redraw()
+        self.show(execution)
 
     def task_ended(self, execution: Execution, run: TaskRun) -> None:
+        self.show(execution)
+
+    def show(self, execution: Execution) -> None:
         self._execution = execution
         self._redraw()
 
@@ -129,17 +135,82 @@ def summary(execution: Execution) -> str:
     is_flag=True,
     help="Print the execution document as JSON on stdout (logs stay on stderr).",
 )
+@server_option
 @user_errors
-def run(flow_file: Path, inputs: tuple[str, ...], as_json: bool) -> None:
+def run(flow_file: Path, inputs: tuple[str, ...], as_json: bool, server: str | None) -> None:
     """Run FLOW_FILE to its end.
+
+    With --server the flow is deployed to that server (a new revision), run there with the
+    inputs (FILE inputs uploaded from local paths) and followed to its end.
 
     Exit status: 0 when the execution ends SUCCESS or WARNING, 1 when it ends FAILED or KILLED,
     2 when the flow or its inputs are invalid (then nothing ran).
     """
     given = parse_inputs(inputs)
+    if server:
+        run_remote(Client.connect(server), flow_file, given, as_json=as_json)
     with open_engine() as engine:
         flow = engine.load(flow_file)
+        if flow.triggers:
+            ids = ", ".join(trigger.id for trigger in flow.triggers)
+            click.echo(
+                f"note: this flow's triggers ({ids}) fire only under `plait server`; "
+                "`plait run` starts one execution now",
+                err=True,
+            )
         follow(lambda listener: engine.run(flow, given, listener=listener), as_json=as_json)
+
+
+def run_remote(
+    client: Client, flow_file: Path, given: dict[str, str], *, as_json: bool
+) -> NoReturn:
+    """``plait run --server``: deploy, start with the inputs, follow to the end."""
+    file = str(flow_file)
+    try:
+        source = flow_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PlaitError(f"cannot read {file}: {exc}") from None
+    flow = client.deploy(source, file)
+    triggers = [str(t.get("id")) for t in flow.get("triggers") or [] if isinstance(t, dict)]
+    if triggers:
+        click.echo(
+            f"note: this flow's triggers ({', '.join(triggers)}) are deployed with it and fire "
+            "on the server; `plait run` starts one execution now",
+            err=True,
+        )
+    fields, files = remote_inputs(flow, given, file)
+    execution = client.start(flow, fields, files, file=file)
+    follow_remote(client, execution.id, as_json=as_json)
+
+
+def remote_inputs(
+    flow: dict[str, Any], given: dict[str, str], file: str
+) -> tuple[dict[str, str], dict[str, Path]]:
+    """The form fields and the files to upload (FILE inputs given as local paths)."""
+    kinds = {
+        item.get("id") or item.get("name"): item.get("type")
+        for item in flow.get("inputs") or []
+        if isinstance(item, dict)
+    }
+    fields: dict[str, str] = {}
+    files: dict[str, Path] = {}
+    problems = []
+    for name, value in given.items():
+        if kinds.get(name) != "FILE":
+            fields[name] = value
+            continue
+        try:
+            local = coerce(InputDef(id=name, type="FILE"), value)
+        except InputValueError as exc:
+            problems.append(Problem(f"input '{name}': {exc}", file=file))
+            continue
+        if isinstance(local, Path):
+            files[name] = local
+        else:
+            fields[name] = str(local)  # a storage URI, which the server checks
+    if problems:
+        raise FlowValidationError(problems)
+    return fields, files
 
 
 def follow(start: Callable[[ExecutionListener], Execution], *, as_json: bool) -> NoReturn:
@@ -154,6 +225,36 @@ def follow(start: Callable[[ExecutionListener], Execution], *, as_json: bool) ->
         click.echo("interrupted: the execution was recorded as KILLED", err=True)
         sys.exit(EXIT_FAILED)
     progress.close()
+    finish(execution, as_json=as_json)
+
+
+def follow_remote(client: Client, execution_id: str, *, as_json: bool) -> NoReturn:
+    """``follow`` for an execution a server runs: its progress and logs as they come (the
+    server's follow stream); Ctrl-C asks the server to kill it."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    progress = TerminalProgress(interactive=sys.stderr.isatty())
+    shown = 0
+    execution: Execution | None = None
+    try:
+        for execution in client.watch(execution_id):
+            entries = client.logs(execution.id)
+            for entry in entries[shown:]:
+                progress.log(entry)
+            shown = max(shown, len(entries))
+            progress.show(execution)
+    except KeyboardInterrupt:
+        progress.close()
+        with contextlib.suppress(PlaitError):
+            client.kill(execution_id)
+        click.echo(f"interrupted: the server was asked to kill execution {execution_id}", err=True)
+        sys.exit(EXIT_FAILED)
+    progress.close()
+    assert execution is not None  # watch yields at least once
+    finish(execution, as_json=as_json)
+
+
+def finish(execution: Execution, *, as_json: bool) -> NoReturn:
+    """Print the ended execution (its summary, or its document) and exit with its status."""
     if as_json:
         print_json(execution.to_document())
     else:

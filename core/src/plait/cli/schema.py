@@ -28,12 +28,13 @@ def schema() -> None:
 )
 @user_errors
 def flow_command(output: Path | None) -> None:
-    """The schema of a whole flow, with every installed task type."""
+    """The schema of a whole flow, with every installed task and trigger type."""
     from plait.plugins import build_registry
     from plait.schema import flow_schema, to_json
     from plait.schema.files import write_atomically
 
-    text = to_json(flow_schema(build_registry().task_types))
+    registry = build_registry()
+    text = to_json(flow_schema(registry.task_types, registry.trigger_types))
     if output is None:
         click.echo(text, nl=False)
         return

@@ -32,14 +32,14 @@ def check_restartable(execution: Execution) -> None:
             f"execution {execution.id} ended {execution.state}: there is nothing to restart "
             f"(`plait executions replay {execution.id}` runs it again as a new execution)"
         )
-    if not execution.state.is_terminal and _driver_alive(execution.driver):
+    if not execution.state.is_terminal and driver_alive(execution.driver):
         raise PlaitError(
             f"execution {execution.id} is {execution.state} and still driven by process "
             f"{execution.driver}; kill it first, or wait for it to end"
         )
 
 
-def _driver_alive(driver: str | None) -> bool:
+def driver_alive(driver: str | None) -> bool:
     """Whether the process driving an execution still runs (only knowable on its host)."""
     if not driver or ":" not in driver:
         return False

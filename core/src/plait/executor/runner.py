@@ -17,6 +17,7 @@ from plait_sdk import SubflowRun
 from plait_sdk.flowable import FlowableTask, Plan, is_flowable, is_true
 
 from plait.errors import ExpressionError, NotFoundError, PlaitError
+from plait.executor.concurrency import take_slot
 from plait.executor.context import ExecutionServices, TaskRunContext, log_entry
 from plait.executor.events import ExecutionListener, NoListener
 from plait.executor.machine import Machine
@@ -117,6 +118,7 @@ class ExecutionRun:
             "vars": self.flow.variables,
             "labels": execution.labels,
             "outputs": self.outputs,
+            "trigger": (execution.trigger or {}).get("variables", {}),
         }
 
     def variables_for(self, run: TaskRun) -> dict[str, Any]:
@@ -268,7 +270,8 @@ class ExecutionRun:
         engine.queue.open(execution.id)
         try:
             execution.driver = driver_id()
-            execution.transition(State.RUNNING)
+            if not take_slot(self):
+                return execution
             if resume:
                 self.machine.resume()
             else:
@@ -284,7 +287,11 @@ class ExecutionRun:
                 if results:
                     self._flush()
         except KeyboardInterrupt:  # Ctrl-C or SIGTERM (the CLI turns it into this): record it
-            self._kill()
+            if execution.state is State.QUEUED:
+                execution.transition(State.KILLED)
+                engine.repository.save_state(execution, [])
+            else:
+                self._kill()
             raise
         finally:
             engine.worker.unregister(self)

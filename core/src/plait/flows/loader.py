@@ -14,6 +14,7 @@ from typing import Any
 
 from plait.errors import FlowValidationError, Problem
 from plait.flows import ids
+from plait.flows.flow_extras_reader import read_concurrency, read_triggers
 from plait.flows.input_reader import input_type, read_inputs
 from plait.flows.model import COMMON_TASK_FIELDS, Flow, FlowOutputDef, PluginDefault
 from plait.flows.reader import Reader, describe, sort_problems
@@ -51,15 +52,15 @@ FLOW_KEYS = (
     "pluginDefaults",
     "errors",
     "finally",
+    "triggers",
+    "concurrency",
 )
 UNSUPPORTED_FLOW_KEYS = {
     "taskDefaults": "; rename it to 'pluginDefaults'",
     **dict.fromkeys(
         (
-            "triggers",
             "afterExecution",
             "listeners",
-            "concurrency",
             "retry",
             "sla",
             "disabled",
@@ -158,6 +159,8 @@ def _read_flow(
         plugin_defaults=_plugin_defaults(data.get("pluginDefaults"), reader),
         errors=lists["errors"],
         finally_=lists["finally"],
+        triggers=read_triggers(data.get("triggers"), reader),
+        concurrency=read_concurrency(data.get("concurrency"), reader),
         source=source,
         file=reader.file,
         source_map=reader.map,

@@ -132,6 +132,33 @@ class PluginDefault:
 
 
 @dataclass
+class TriggerDef:
+    """A trigger as written: what starts the flow's executions under ``plait server``."""
+
+    id: str
+    type: str
+    properties: dict[str, Any]
+    """Every key except the common ones (id, type, description, disabled)."""
+    description: str | None = None
+    disabled: bool = False
+    line: int = 0
+    column: int = 0
+    path: PathKey = ()
+
+
+CONCURRENCY_BEHAVIORS = ("QUEUE", "CANCEL", "FAIL")
+
+
+@dataclass
+class Concurrency:
+    """At most ``limit`` executions of the flow run at once; the others wait (QUEUE), or end
+    CANCELLED or FAILED without running."""
+
+    limit: int
+    behavior: str = "QUEUE"
+
+
+@dataclass
 class Flow:
     id: str
     namespace: str
@@ -146,6 +173,8 @@ class Flow:
     """Tasks run when the execution fails."""
     finally_: list[TaskDef] = field(default_factory=list)
     """Tasks run at the end, whatever the outcome."""
+    triggers: list[TriggerDef] = field(default_factory=list)
+    concurrency: Concurrency | None = None
     source: str = ""
     file: str = "<flow>"
     source_map: SourceMap = field(default_factory=SourceMap, repr=False)

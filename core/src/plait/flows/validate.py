@@ -24,7 +24,7 @@ from plait.errors import ExpressionError, FlowValidationError, Problem
 from plait.flows.defaults import value_source, with_plugin_defaults
 from plait.flows.ids import did_you_mean, quoted_list
 from plait.flows.loader import describe, load_flow, sort_problems
-from plait.flows.model import COMMON_TASK_KEYS, Flow, PluginDefault, TaskDef
+from plait.flows.model import COMMON_TASK_KEYS, Flow, PluginDefault, TaskDef, TriggerDef
 from plait.flows.model_errors import (
     DURATION_ERRORS,
     DURATION_HINT,
@@ -133,7 +133,45 @@ class _Validator:
             for text, sub in _strings(output.value):
                 path = (*output.path, "value", *sub)
                 self._check_text(text, path, f"flow output '{output.id}'", all_ids, None)
+        for trigger in self.flow.triggers:
+            self._trigger(trigger)
         return self.problems
+
+    def _trigger(self, trigger: TriggerDef) -> None:
+        """A trigger's type, its properties against its model, and its own check."""
+        smap = self.flow.source_map
+        where = f"trigger '{trigger.id}'"
+        cls = self.registry.trigger_types.get(trigger.type) if trigger.type else None
+        if cls is None:
+            if trigger.type:
+                known = sorted({c.type for c in self.registry.trigger_types.values()})
+                self.problem(
+                    f"{where}: unknown trigger type '{trigger.type}'"
+                    f"{did_you_mean(trigger.type, self.registry.trigger_types)} "
+                    f"(installed: {', '.join(known) or 'none'})",
+                    smap.value((*trigger.path, "type")),
+                )
+            return
+        try:
+            props = cls.Properties.model_validate(trigger.properties)
+        except ValidationError as exc:
+            for error in exc.errors(include_url=False):
+                loc = [str(part) for part in error["loc"]]
+                key = loc[0] if loc else ""
+                if error["type"] == "extra_forbidden":
+                    message = unknown_key_message(cls.Properties, error["loc"], ".".join(loc))
+                elif error["type"] == "missing":
+                    message = f"missing required property '{'.'.join(loc)}'"
+                else:
+                    message = f"property '{'.'.join(loc)}': {error['msg']}"
+                path = (*trigger.path, key) if key in trigger.properties else trigger.path
+                self.problem(f"{where} ({cls.type}): {message}", smap.value(path))
+            return
+        if problem := cls().check(props):
+            self.problem(f"{where} ({cls.type}): {problem}", (trigger.line, trigger.column))
+        for text, sub in _strings(trigger.properties.get("inputs") or {}):
+            path = (*trigger.path, "inputs", *sub)
+            self._check_text(text, path, where, [], None)
 
     def _loop_ancestors(self) -> dict[str, str]:
         """Task id -> id of the innermost looping flowable it runs in (outputs keyed by value)."""

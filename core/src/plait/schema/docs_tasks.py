@@ -8,7 +8,7 @@ from typing import Any
 from plait_sdk.schema import is_dynamic, outputs_schema, properties_schema
 
 from plait.flows.model import COMMON_TASK_KEYS
-from plait.plugins import TaskType
+from plait.plugins import TaskType, TriggerType
 from plait.schema.describe import (
     Definitions,
     literal,
@@ -40,7 +40,7 @@ def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
 
 
-def _properties_table(
+def properties_table(
     schema: Mapping[str, Any], definitions: Definitions, *, dynamic_column: bool
 ) -> str:
     required = set(schema.get("required", []))
@@ -62,7 +62,7 @@ def _properties_table(
     return table(headers, rows)
 
 
-def _nested_sections(schema: Mapping[str, Any], definitions: Definitions) -> list[str]:
+def nested_sections(schema: Mapping[str, Any], definitions: Definitions) -> list[str]:
     """One section per object the properties are made of (``options`` -> ``HttpOptions``)."""
     sections = []
     for name in referenced_definitions(schema.get("properties", {}), definitions):
@@ -71,7 +71,7 @@ def _nested_sections(schema: Mapping[str, Any], definitions: Definitions) -> lis
         text = [f"### {code(title)}"]
         if nested.get("description"):
             text.append(nested["description"])
-        text.append(_properties_table(nested, definitions, dynamic_column=False))
+        text.append(properties_table(nested, definitions, dynamic_column=False))
         sections.append("\n\n".join(text))
     return sections
 
@@ -101,11 +101,12 @@ def _outputs_section(task: TaskType) -> str:
     )
 
 
-def _examples_section(task: TaskType) -> str:
-    if not task.examples:
+def examples_section(declared: TaskType | TriggerType) -> str:
+    """The example flows a task or trigger type declares."""
+    if not declared.examples:
         return ""
     parts = ["## Examples"]
-    for example in task.examples:
+    for example in declared.examples:
         parts.extend([f"### {example.title}", yaml_block(example.flow)])
     return "\n\n".join(parts)
 
@@ -129,7 +130,7 @@ def task_page(task: TaskType, distribution: str) -> str:
         "(`id`, `type`, `timeout`...).",
     ]
     if schema.get("properties"):
-        properties.append(_properties_table(schema, definitions, dynamic_column=True))
+        properties.append(properties_table(schema, definitions, dynamic_column=True))
     else:
         properties.append("This task type has no properties of its own.")
     return page(
@@ -137,9 +138,9 @@ def task_page(task: TaskType, distribution: str) -> str:
         details,
         table(["", ""], facts),
         *properties,
-        *_nested_sections(schema, definitions),
+        *nested_sections(schema, definitions),
         _outputs_section(task),
-        _examples_section(task),
+        examples_section(task),
     )
 
 
@@ -158,8 +159,8 @@ def common_keys_section() -> str:
         [
             "## Keys every task accepts",
             "The kernel reads these keys itself; a plugin default may set all but `id` and `type`.",
-            _properties_table(common, definitions, dynamic_column=False),
-            *_nested_sections(common, definitions),
+            properties_table(common, definitions, dynamic_column=False),
+            *nested_sections(common, definitions),
         ]
     )
 

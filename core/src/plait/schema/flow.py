@@ -3,7 +3,8 @@
 The flow's own keys are described here by hand, for editors' sake (descriptions, per-type
 input keys), reusing the loader's id rules and input types; tests hold these descriptions to
 the key lists of :mod:`plait.flows.loader`, so the editor and ``plait validate`` agree. The
-tasks part is assembled from every installed task type by :mod:`plait.schema.tasks`.
+tasks part is assembled from every installed task type by :mod:`plait.schema.tasks`, the
+triggers part from every installed trigger type by :mod:`plait.schema.triggers`.
 """
 
 from __future__ import annotations
@@ -16,13 +17,19 @@ from plait_sdk.schema import JSON_SCHEMA_DRAFT
 from plait.flows.ids import FLOW_ID, INPUT_ID, NAMESPACE, OUTPUT_ID, IdRule
 from plait.flows.input_types import INPUT_TYPES, ITEM_TYPES
 from plait.flows.model import COMMON_TASK_KEYS
-from plait.plugins import TaskType
+from plait.plugins import TaskType, TriggerType
 from plait.schema.describe import DEFINITIONS_PREFIX
 from plait.schema.tasks import (
     identifier,
     task_definitions,
     tasks_array,
     type_names,
+)
+from plait.schema.triggers import (
+    TRIGGER_DEFINITION,
+    concurrency_schema,
+    core_trigger_types,
+    trigger_definitions,
 )
 
 INPUT_DEFINITION = "flow.input"
@@ -288,14 +295,26 @@ def flow_properties() -> dict[str, Any]:
             "`errors` when they ran.",
             minItems=1,
         ),
+        "triggers": _list_of(
+            TRIGGER_DEFINITION,
+            "What starts the flow's executions while `plait server` runs: a schedule, the end "
+            "of another flow's execution, a webhook... Executions read what fired them as "
+            "`{{ trigger.* }}`.",
+        ),
+        "concurrency": concurrency_schema(),
     }
 
 
-def flow_schema(task_types: Mapping[str, TaskType]) -> dict[str, Any]:
-    """The schema of a flow that may use the given task types (every id and alias -> class,
-    as :attr:`plait.plugins.Registry.task_types` holds them)."""
+def flow_schema(
+    task_types: Mapping[str, TaskType], trigger_types: Mapping[str, TriggerType] | None = None
+) -> dict[str, Any]:
+    """The schema of a flow that may use the given task and trigger types (every id and
+    alias -> class, as :attr:`plait.plugins.Registry.task_types` and ``trigger_types`` hold
+    them; without trigger types, the kernel's)."""
+    if trigger_types is None:
+        trigger_types = core_trigger_types()
     definitions = {
-        **task_definitions(task_types),
+        **trigger_definitions(trigger_types, task_definitions(task_types)),
         **input_definitions(),
         OUTPUT_DEFINITION: output_definition(),
         PLUGIN_DEFAULT_DEFINITION: plugin_default_definition(task_types),

@@ -1,8 +1,8 @@
 """The reference docs as a set of files: what ``plait docs`` writes and the docs test compares.
 
-Without a distribution, everything the installation offers: every task type, the expression
-language, storage URIs and the command line. With one (a plugin author documenting their own
-plugin), only that distribution's task types, filters and functions.
+Without a distribution, everything the installation offers: every task and trigger type, the
+expression language, storage URIs and the command line. With one (a plugin author documenting
+their own plugin), only that distribution's task and trigger types, filters and functions.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import click
 
 from plait.errors import PlaitError
 from plait.expressions import ExpressionEngine
-from plait.plugins import CORE_DISTRIBUTION, PluginInfo, Registry, TaskType
+from plait.plugins import CORE_DISTRIBUTION, PluginInfo, Registry, TaskType, TriggerType
 from plait.schema.docs_cli import cli_page
 from plait.schema.docs_expressions import expressions_page
 from plait.schema.docs_storage import storage_page
@@ -24,9 +24,18 @@ from plait.schema.docs_tasks import (
     task_page_path,
     task_types_section,
 )
+from plait.schema.docs_triggers import (
+    common_trigger_keys_section,
+    trigger_page,
+    trigger_page_path,
+    trigger_types_section,
+)
 from plait.schema.markdown import page
 
 TASKS_FOLDER = "tasks"
+TRIGGERS_FOLDER = "triggers"
+OWNED_FOLDERS = (TASKS_FOLDER, TRIGGERS_FOLDER)
+"""The folders ``plait docs`` owns: a page there no longer generated is removed."""
 
 PAGES = {
     "expressions.md": "Expressions: variables, operators, every filter and function",
@@ -65,7 +74,12 @@ def _contributed(
     return found
 
 
-def _index(tasks: list[tuple[TaskType, str]], pages: Mapping[str, str], whole: bool) -> str:
+def _index(
+    tasks: list[tuple[TaskType, str]],
+    triggers: list[tuple[TriggerType, str]],
+    pages: Mapping[str, str],
+    whole: bool,
+) -> str:
     more = "\n".join(f"- [{title}]({path})" for path, title in PAGES.items() if path in pages)
     editors = (
         " For completion and validation of flows in an editor, see [editors](../editors.md)."
@@ -78,6 +92,8 @@ def _index(tasks: list[tuple[TaskType, str]], pages: Mapping[str, str], whole: b
         more,
         task_types_section(tasks) if tasks else "",
         common_keys_section(),
+        trigger_types_section(triggers) if triggers else "",
+        common_trigger_keys_section() if triggers else "",
     )
 
 
@@ -94,7 +110,18 @@ def reference_files(
         ),
         key=lambda item: item[0].type,
     )
+    triggers = sorted(
+        (
+            (registry.trigger_types[type_id], plugin.distribution)
+            for plugin in plugins
+            for type_id in plugin.trigger_types
+        ),
+        key=lambda item: item[0].type,
+    )
     files = {task_page_path(task): task_page(task, owner) for task, owner in tasks}
+    files.update(
+        (trigger_page_path(trigger), trigger_page(trigger, owner)) for trigger, owner in triggers
+    )
     if distribution is None:
         filters, functions = registry.filters, registry.functions
     else:
@@ -108,5 +135,5 @@ def reference_files(
     if distribution is None:
         files["storage.md"] = storage_page(registry.storage_backends)
         files["cli.md"] = cli_page(cli)
-    files["index.md"] = _index(tasks, files, whole=distribution is None)
+    files["index.md"] = _index(tasks, triggers, files, whole=distribution is None)
     return files

@@ -14,7 +14,7 @@ children at any depth, exactly as they do for the flow's own ``tasks``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from plait_sdk.flowable import TASKS_KEY, task_lists
@@ -285,20 +285,33 @@ def task_definition(task: TaskType, definitions: dict[str, Any]) -> dict[str, An
     outputs = merge_definitions(definitions, task.type, outputs_schema(task))
     markdown = task_markdown(task, outputs, definitions)
     required = [name for name in props.get("required", []) if name not in COMMON_TASK_KEYS]
+    own = {k: v for k, v in props.get("properties", {}).items() if k not in COMMON_TASK_KEYS}
+    return typed_definition(task, markdown, common_task_properties(), own, required, definitions)
+
+
+def typed_definition(
+    cls: Any,
+    markdown: str,
+    common: Mapping[str, dict[str, Any]],
+    own: Mapping[str, dict[str, Any]],
+    required: list[str],
+    definitions: dict[str, Any],
+) -> dict[str, Any]:
+    """The definition an item of one type (a task, a trigger) must match: the keys every item
+    has, ``type`` fixed to the type's names, then the type's own properties, nothing else
+    (``additionalProperties`` only sees the properties listed beside it)."""
     properties: dict[str, Any] = {}
-    for name, schema in common_task_properties().items():
+    for name, schema in common.items():
         properties[name] = {
             **schema,
             "markdownDescription": property_markdown(schema, definitions, required=name == "id"),
         }
     properties["type"] = {
-        "enum": [task.type, *task.aliases],
-        "title": task.type,
+        "enum": [cls.type, *cls.aliases],
+        "title": cls.type,
         "markdownDescription": markdown,
     }
-    for name, schema in props.get("properties", {}).items():
-        if name in COMMON_TASK_KEYS:
-            continue  # the kernel reads these keys itself; the task never sees them
+    for name, schema in own.items():
         properties[name] = {
             **schema,
             "markdownDescription": property_markdown(
@@ -307,8 +320,8 @@ def task_definition(task: TaskType, definitions: dict[str, Any]) -> dict[str, An
         }
     return {
         "type": "object",
-        "title": task.type,
-        "description": task.description(),
+        "title": cls.type,
+        "description": cls.description(),
         "markdownDescription": markdown,
         "properties": properties,
         "required": ["id", "type", *required],
@@ -316,7 +329,7 @@ def task_definition(task: TaskType, definitions: dict[str, Any]) -> dict[str, An
     }
 
 
-def type_names(task_types: Mapping[str, TaskType]) -> list[tuple[str, TaskType]]:
+def type_names(task_types: Mapping[str, Any]) -> list[tuple[str, Any]]:
     """Every id and alias with its class, canonical ids first, each group sorted."""
     canonical = sorted((name, cls) for name, cls in task_types.items() if name == cls.type)
     aliases = sorted((name, cls) for name, cls in task_types.items() if name != cls.type)
@@ -336,9 +349,20 @@ def task_item_schema(task_types: Mapping[str, TaskType]) -> dict[str, Any]:
     The base ``type`` has no title or description of its own, so that hovering over a task's
     type shows its type's definition (what the task does and outputs) rather than a generic text.
     """
-    names = type_names(task_types)
-    classes = sorted({cls.type: cls for cls in task_types.values()}.items())
-    base = common_task_properties()
+    return layered_item_schema(task_types, common_task_properties(), _enum_description)
+
+
+def layered_item_schema(
+    types: Mapping[str, Any],
+    base: dict[str, Any],
+    enum_description: Callable[[str, Any], str],
+) -> dict[str, Any]:
+    """One entry of a list of typed items (tasks, triggers): ``base`` (the keys every item
+    has), ``type`` an enum of every id and alias, then ``if`` the type is one of a class's names
+    ``then`` that class's definition (named by its canonical id)."""
+    names = type_names(types)
+    classes = sorted({cls.type: cls for cls in types.values()}.items())
+    base = dict(base)
     return {
         "type": "object",
         "required": ["id", "type"],
@@ -347,7 +371,7 @@ def task_item_schema(task_types: Mapping[str, TaskType]) -> dict[str, Any]:
             "type": {
                 "type": "string",
                 "enum": [name for name, _ in names],
-                "markdownEnumDescriptions": [_enum_description(n, cls) for n, cls in names],
+                "markdownEnumDescriptions": [enum_description(n, cls) for n, cls in names],
             },
             **base,
         },

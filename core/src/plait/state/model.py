@@ -253,6 +253,9 @@ class Execution(_Stateful):
     """1, plus one per restart."""
     driver: str | None = None
     """``host:pid`` of the process driving it while it runs (a restart checks it is gone)."""
+    trigger: dict[str, Any] | None = None
+    """What started it, Kestra's ``{id, type, variables}``; expressions read the variables
+    as ``{{ trigger.* }}``."""
 
     @classmethod
     def new(
@@ -314,6 +317,7 @@ class Execution(_Stateful):
             "parentId": self.parent_id,
             "originalId": self.original_id or self.id,
             "metadata": {"attemptNumber": self.attempt_number},
+            "trigger": self.trigger,
         }
         if task_runs:
             document["taskRunList"] = [run.to_document(stored=stored) for run in self.task_runs]
@@ -343,6 +347,7 @@ class Execution(_Stateful):
             original_id=doc.get("originalId"),
             attempt_number=(doc.get("metadata") or {}).get("attemptNumber", 1),
             driver=doc.get("driver"),
+            trigger=doc.get("trigger"),
         )
 
 
@@ -369,6 +374,16 @@ class LogEntry:
     level: str
     message: str
     timestamp: dt.datetime = field(default_factory=utcnow)
+
+
+@dataclass
+class TriggerState:
+    namespace: str
+    flow_id: str
+    trigger_id: str
+    last_date: str | None
+    """The date it last fired for (ISO-8601, UTC), or a Flow trigger's watermark."""
+    disabled: bool = False
 
 
 @dataclass

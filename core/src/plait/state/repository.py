@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
-from plait.state.model import Execution, LogEntry, StoredFlow, TaskRun
+from plait.state.model import Execution, LogEntry, StoredFlow, TaskRun, TriggerState
 
 
 @runtime_checkable
@@ -25,6 +25,11 @@ class ExecutionRepository(Protocol):
         task runs the execution already has: the executor calls it on every change."""
         ...
 
+    def acquire_slot(self, execution: Execution, limit: int) -> bool:
+        """Store the execution (in state RUNNING) only if fewer than ``limit`` other executions
+        of its flow are running, in one transaction; False (nothing stored) otherwise."""
+        ...
+
     def get(self, execution_id: str) -> Execution:
         """The execution with this id, or with this unique id prefix.
 
@@ -36,6 +41,19 @@ class ExecutionRepository(Protocol):
         self, *, namespace: str | None = None, flow_id: str | None = None, limit: int = 50
     ) -> list[Execution]:
         """Executions, newest first."""
+        ...
+
+    def search(
+        self,
+        *,
+        namespace: str | None = None,
+        flow_id: str | None = None,
+        states: Sequence[str] = (),
+        page: int = 1,
+        size: int = 10,
+    ) -> tuple[list[Execution], int]:
+        """One page of executions, newest first, and how many match in all; ``namespace``
+        matches its child namespaces too (as Kestra's search does)."""
         ...
 
     def append_logs(self, entries: Sequence[LogEntry]) -> None:
@@ -53,6 +71,37 @@ class ExecutionRepository(Protocol):
 
     def get_flow(self, namespace: str, flow_id: str, revision: int | None = None) -> StoredFlow:
         """A stored revision (the latest by default); :class:`plait.errors.NotFoundError`."""
+        ...
+
+    def flow_revisions(self, namespace: str, flow_id: str) -> list[StoredFlow]:
+        """Every stored revision of a flow, oldest first (deleted ones too)."""
+        ...
+
+    def list_flows(self, *, namespace: str | None = None, q: str | None = None) -> list[StoredFlow]:
+        """The latest revision of every flow that is not deleted."""
+        ...
+
+    def delete_flow(self, namespace: str, flow_id: str) -> None:
+        """Mark a flow deleted; its revisions stay for the executions that ran them."""
+        ...
+
+    def trigger_states(self, namespace: str | None = None) -> list[TriggerState]:
+        """The stored state of every trigger seen so far."""
+        ...
+
+    def claim_trigger(
+        self, namespace: str, flow_id: str, trigger_id: str, previous: str | None, date: str
+    ) -> bool:
+        """Compare-and-set a trigger's last date: False when ``previous`` is not the stored one
+        (another process fired it), so a date fires once whatever runs."""
+        ...
+
+    def set_trigger_disabled(
+        self, namespace: str, flow_id: str, trigger_id: str, disabled: bool
+    ) -> None: ...
+
+    def ended_since(self, after: str, limit: int = 500) -> list[Execution]:
+        """Executions that ended after ``after``, oldest end first (Flow triggers read them)."""
         ...
 
     def close(self) -> None: ...

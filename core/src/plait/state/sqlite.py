@@ -30,12 +30,11 @@ from plait.errors import NotFoundError, PlaitError
 from plait.state.model import (
     Execution,
     LogEntry,
-    StoredFlow,
     TaskRun,
     format_datetime,
     parse_datetime,
-    utcnow,
 )
+from plait.state.sqlite_flows import FlowStore
 from plait.state.sqlite_schema import (
     MIGRATIONS,
     UPSERT,
@@ -43,6 +42,7 @@ from plait.state.sqlite_schema import (
     execution_row,
     run_row,
 )
+from plait.state.sqlite_triggers import TriggerStore
 
 T = TypeVar("T")
 
@@ -55,6 +55,8 @@ AMBIGUOUS_SHOWN = 5
 _BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 _PROGRAMMING_ERRORS = (sqlite3.ProgrammingError, sqlite3.IntegrityError, sqlite3.InterfaceError)
 _MAX_CHAR = "\U0010ffff"
+SLOT_STATES = ("RUNNING", "RESTARTED", "KILLING", "PAUSED")
+"""States in which an execution holds one of its flow's concurrency slots."""
 
 
 def _is_busy(exc: sqlite3.Error) -> bool:
@@ -65,7 +67,7 @@ def _is_busy(exc: sqlite3.Error) -> bool:
     return "locked" in message or "busy" in message
 
 
-class SqliteRepository:
+class SqliteRepository(FlowStore, TriggerStore):
     """:class:`~plait.state.repository.ExecutionRepository` on one SQLite file.
 
     One connection per repository object, shared by the threads of the process under a lock.
@@ -193,6 +195,18 @@ class SqliteRepository:
             if runs:
                 conn.executemany(UPSERT_RUN, [run_row(execution.id, run) for run in runs])
 
+    def acquire_slot(self, execution: Execution, limit: int) -> bool:
+        with self._write() as conn:
+            (running,) = conn.execute(
+                "SELECT count(*) FROM executions WHERE namespace = ? AND flow_id = ? "
+                f"AND id != ? AND state IN ({', '.join('?' * len(SLOT_STATES))})",
+                (execution.namespace, execution.flow_id, execution.id, *SLOT_STATES),
+            ).fetchone()
+            if running >= limit:
+                return False
+            conn.execute(UPSERT, execution_row(execution))
+            return True
+
     def _load(self, document: str) -> Execution:
         execution = Execution.from_document(json.loads(document))
         rows = self._read(
@@ -227,19 +241,42 @@ class SqliteRepository:
     ) -> list[Execution]:
         if limit < 1:
             raise ValueError(f"limit must be at least 1, got {limit}")
+        found, _ = self.search(namespace=namespace, flow_id=flow_id, size=limit, exact=True)
+        return found
+
+    def search(
+        self,
+        *,
+        namespace: str | None = None,
+        flow_id: str | None = None,
+        states: Sequence[str] = (),
+        page: int = 1,
+        size: int = 10,
+        exact: bool = False,
+    ) -> tuple[list[Execution], int]:
+        if page < 1 or size < 1:
+            raise ValueError(f"page and size must be at least 1, got {page} and {size}")
         clauses, params = [], []
         if namespace is not None:
-            clauses.append("namespace = ?")
-            params.append(namespace)
+            # Kestra's search matches a namespace and its children.
+            clauses.append("(namespace = ? OR namespace >= ? AND namespace < ?)")
+            params += [namespace, namespace + ".", namespace + "." + _MAX_CHAR]
+            if exact:
+                clauses[-1], params[-2:] = "namespace = ?", []
         if flow_id is not None:
             clauses.append("flow_id = ?")
             params.append(flow_id)
+        if states:
+            clauses.append(f"state IN ({', '.join('?' * len(states))})")
+            params += list(states)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        (total,) = self._read_one(f"SELECT count(*) FROM executions {where}", params)
         rows = self._read(
-            f"SELECT document FROM executions {where} ORDER BY created DESC, rowid DESC LIMIT ?",
-            [*params, limit],
+            f"SELECT document FROM executions {where} ORDER BY created DESC, rowid DESC "
+            "LIMIT ? OFFSET ?",
+            [*params, size, (page - 1) * size],
         )
-        return [self._load(document) for (document,) in rows]
+        return [self._load(document) for (document,) in rows], int(total)
 
     # -- logs ----------------------------------------------------------------------------------
 
@@ -278,48 +315,6 @@ class SqliteRepository:
             LogEntry(exec_id, task, taskrun, level, message, parse_datetime(stamp))
             for exec_id, task, taskrun, level, message, stamp in rows
         ]
-
-    # -- flows ---------------------------------------------------------------------------------
-
-    def save_flow(self, namespace: str, flow_id: str, source: str) -> int:
-        with self._write() as conn:
-            latest = conn.execute(
-                "SELECT revision, source FROM flows WHERE namespace = ? AND flow_id = ? "
-                "ORDER BY revision DESC LIMIT 1",
-                (namespace, flow_id),
-            ).fetchone()
-            if latest is not None and latest[1] == source:
-                return int(latest[0])
-            revision = 1 if latest is None else int(latest[0]) + 1
-            conn.execute(
-                "INSERT INTO flows (namespace, flow_id, revision, source, created) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (namespace, flow_id, revision, source, format_datetime(utcnow())),
-            )
-            return revision
-
-    def get_flow(self, namespace: str, flow_id: str, revision: int | None = None) -> StoredFlow:
-        sql = "SELECT revision, source, created FROM flows WHERE namespace = ? AND flow_id = ?"
-        params: list[Any] = [namespace, flow_id]
-        if revision is not None:
-            sql += " AND revision = ?"
-            params.append(revision)
-        row = self._read_one(sql + " ORDER BY revision DESC LIMIT 1", params)
-        if row is None:
-            raise NotFoundError(self._missing_flow(namespace, flow_id, revision))
-        return StoredFlow(namespace, flow_id, int(row[0]), row[1], parse_datetime(row[2]))
-
-    def _missing_flow(self, namespace: str, flow_id: str, revision: int | None) -> str:
-        latest = self._read_one(
-            "SELECT max(revision) FROM flows WHERE namespace = ? AND flow_id = ?",
-            (namespace, flow_id),
-        )[0]
-        if latest is None:
-            return (
-                f"flow '{namespace}.{flow_id}' not found: no revision of it is stored in "
-                f"{self.path} (a flow is stored when plait runs it)"
-            )
-        return f"flow '{namespace}.{flow_id}' has no revision {revision} (latest is {latest})"
 
     # -- lifecycle -----------------------------------------------------------------------------
 

@@ -119,6 +119,18 @@ MIGRATIONS: tuple[Migration, ...] = (
         )""",
     ),
     _task_runs_as_rows,
+    ("ALTER TABLE flows ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0",),
+    (
+        """CREATE TABLE triggers (
+            namespace TEXT NOT NULL,
+            flow_id TEXT NOT NULL,
+            trigger_id TEXT NOT NULL,
+            last_date TEXT,
+            disabled INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (namespace, flow_id, trigger_id)
+        )""",
+        "CREATE INDEX executions_by_ended ON executions (ended)",
+    ),
 )
 """Schema migrations; entry N brings ``user_version`` from N to N + 1. Only ever append.
 An entry is SQL statements, or a function of the connection for what SQL cannot do."""

@@ -1,0 +1,64 @@
+"""``plait server``: the REST API on the same ``PLAIT_HOME`` as the command line."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import click
+
+from plait.cli.engine import open_engine
+from plait.cli.main import user_errors
+from plait.errors import PlaitError
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
+@user_errors
+def server(host: str, port: int) -> None:
+    """Serve Kestra's REST API (under /api/v1 and /api/v1/main) and run executions.
+
+    Listens on 127.0.0.1 unless told otherwise; another address needs authentication:
+    PLAIT_SERVER_USERS (user:password,...) for basic auth and/or PLAIT_SERVER_TOKENS
+    (token,...) for bearer tokens. Flows' triggers (Schedule, Flow, Webhook) fire while it runs.
+    Executions left running by a server that died are carried on at start. Stop it with Ctrl-C.
+    """
+    import uvicorn
+
+    from plait.server.app import TOKENS_ENV, USERS_ENV, Auth, build_app
+    from plait.server.runtime import ServerRuntime
+    from plait.server.scheduler import Scheduler
+
+    auth = Auth.from_env()
+    if not is_loopback(host) and not auth.enabled:
+        raise PlaitError(
+            f"refusing to listen on {host} without authentication: set {USERS_ENV} "
+            f"(user:password) or {TOKENS_ENV}, or listen on 127.0.0.1"
+        )
+    with open_engine() as engine:
+        runtime = ServerRuntime(engine)
+        resumed = runtime.recover()
+        if resumed:
+            click.echo(f"resuming {len(resumed)} execution(s): {', '.join(resumed)}", err=True)
+        scheduler = Scheduler(runtime)
+        scheduler.start()
+        click.echo(f"plait server on http://{host}:{port} (home {engine.settings.home})", err=True)
+        try:
+            app = build_app(runtime, auth, scheduler)
+            uvicorn.run(app, host=host, port=port, log_level="warning")
+        finally:
+            scheduler.stop()
+            runtime.close()
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(server)

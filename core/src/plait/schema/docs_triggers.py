@@ -1,0 +1,86 @@
+"""Reference pages of trigger types, written from the same schemas editors use."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from plait.plugins import TriggerType
+from plait.schema.describe import summary_and_details
+from plait.schema.docs_tasks import examples_section, nested_sections, properties_table
+from plait.schema.markdown import code, page, table
+from plait.schema.triggers import (
+    common_trigger_properties,
+    trigger_kind,
+    trigger_properties_schema,
+)
+
+COMMON_TRIGGER_KEYS_ANCHOR = "keys-every-trigger-accepts"
+
+
+def trigger_page_path(trigger: TriggerType) -> str:
+    return f"triggers/{trigger.type}.md"
+
+
+def trigger_page(trigger: TriggerType, distribution: str) -> str:
+    summary, details = summary_and_details(trigger.description())
+    facts = [["Type", code(trigger.type)], ["Plugin", code(distribution)]]
+    if trigger.aliases:
+        facts.append(["Also written", ", ".join(code(alias) for alias in trigger.aliases)])
+    if kind := trigger_kind(trigger):
+        facts.append(["Fires", f"Under `plait server`, it {kind}."])
+    schema = trigger_properties_schema(trigger)
+    definitions = schema.get("definitions", {})
+    properties = [
+        "## Properties",
+        "Properties are read as written; the values of `inputs` may hold `{{ ... }}` "
+        "expressions reading `{{ trigger.* }}`, rendered each time the trigger fires. Every "
+        f"trigger also accepts the [keys every trigger accepts](../index.md#"
+        f"{COMMON_TRIGGER_KEYS_ANCHOR}) (`id`, `type`, `description`, `disabled`).",
+    ]
+    if schema.get("properties"):
+        properties.append(properties_table(schema, definitions, dynamic_column=False))
+    else:
+        properties.append("This trigger type has no properties of its own.")
+    return page(
+        f"# {summary}",
+        details,
+        table(["", ""], facts),
+        *properties,
+        *nested_sections(schema, definitions),
+        examples_section(trigger),
+    )
+
+
+def common_trigger_keys_section() -> str:
+    properties = common_trigger_properties()
+    common = {
+        "properties": {
+            "id": properties.pop("id"),
+            "type": {"type": "string", "description": "The trigger type: an id or an alias."},
+            **properties,
+        },
+        "required": ["id", "type"],
+    }
+    return "\n\n".join(
+        [
+            "## Keys every trigger accepts",
+            "Triggers fire while `plait server` runs; the triggers API lists them and can "
+            "disable them without changing the flow.",
+            properties_table(common, {}, dynamic_column=False),
+        ]
+    )
+
+
+def trigger_types_section(triggers: Sequence[tuple[TriggerType, str]]) -> str:
+    rows = [
+        [
+            f"[{code(trigger.type)}]({trigger_page_path(trigger)})",
+            code(distribution),
+            summary_and_details(trigger.description())[0],
+            ", ".join(code(alias) for alias in trigger.aliases),
+        ]
+        for trigger, distribution in triggers
+    ]
+    return "\n\n".join(
+        ["## Trigger types", table(["Type", "Plugin", "What it does", "Also written"], rows)]
+    )

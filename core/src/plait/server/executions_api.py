@@ -1,0 +1,393 @@
+"""Kestra's executions API: create (multipart inputs, files, labels, ``wait``), get, search,
+follow over SSE, kill, restart, replay, eval on a task run, and the execution's files."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from plait.errors import (
+    ConflictError,
+    FlowValidationError,
+    NotFoundError,
+    PlaitError,
+    Problem,
+    StorageError,
+)
+from plait.executor.runner import ExecutionRun
+from plait.flows import Flow
+from plait.preview import IMAGE_SUFFIXES, file_rows, text_head
+from plait.server.http import JSON, endpoint, error, flag, int_param, paged
+from plait.server.runtime import ServerRuntime
+from plait.state.model import Execution, format_datetime, json_default
+from plait.storage import uris
+
+FOLLOW_POLL_SECONDS = 0.25
+PREVIEW_ROWS = 100
+PREVIEW_MAX_ROWS = 5000
+PREVIEW_MAX_BYTES = 2 * 1024 * 1024
+UPLOAD_LIMIT_BYTES = 1024 * 1024 * 1024
+"""Largest FILE input accepted in one upload (1 GiB)."""
+
+
+def runtime(request: Request) -> ServerRuntime:
+    return request.app.state.runtime  # type: ignore[no-any-return]
+
+
+def document(execution: Execution) -> dict[str, Any]:
+    """Kestra's Execution, with the fields Kestra always writes and its clients' models
+    require: ``deleted``, ``metadata.originalCreatedDate``, and on each task run the
+    execution, namespace and flow it belongs to."""
+    doc = execution.to_document()
+    doc["deleted"] = False
+    doc["metadata"] = {
+        **(doc.get("metadata") or {}),
+        "originalCreatedDate": format_datetime(execution.created),
+    }
+    for run in doc.get("taskRunList") or []:
+        run.setdefault("executionId", execution.id)
+        run.setdefault("namespace", execution.namespace)
+        run.setdefault("flowId", execution.flow_id)
+    return doc
+
+
+async def _form_inputs(request: Request, folder: Path) -> dict[str, Any]:
+    """Inputs from a multipart (or urlencoded) body; file parts are saved under ``folder`` and
+    given as local paths, which FILE inputs upload into the execution's storage."""
+    if "form" not in request.headers.get("content-type", ""):
+        return {}
+    inputs: dict[str, Any] = {}
+    async with request.form(max_part_size=UPLOAD_LIMIT_BYTES) as form:
+        for name, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                target = folder / name
+                target.mkdir(parents=True, exist_ok=True)
+                path = target / Path(value.filename or "upload").name
+                with path.open("wb") as out:
+                    await run_in_threadpool(shutil.copyfileobj, value.file, out)
+                inputs[name] = str(path)
+            else:
+                inputs[name] = value
+    return inputs
+
+
+FILTER = re.compile(r"filters\[(\w+)\]\[(\w+)\]")
+"""Kestra's search filters as its clients send them: ``filters[FIELD][OPERATION]=VALUE``."""
+
+
+def query_filters(request: Request, supported: dict[str, tuple[str, ...]]) -> dict[str, list[str]]:
+    """The values of Kestra's flat search filters (``IN`` takes a comma-separated list), by
+    field; a filter on another field, or with another operation, is refused rather than
+    ignored (an ignored filter would answer with what was not asked for)."""
+    found: dict[str, list[str]] = {}
+    for key, raw in request.query_params.multi_items():
+        if not key.startswith("filters["):
+            continue
+        match = FILTER.fullmatch(key)
+        if not match or match[2] not in supported.get(match[1], ()):
+            allowed = "; ".join(f"{f} with {' or '.join(ops)}" for f, ops in supported.items())
+            raise PlaitError(f"unsupported search filter {key!r}: plait filters on {allowed}")
+        values = raw.split(",") if match[2] == "IN" else [raw]
+        found.setdefault(match[1], []).extend(v for v in values if v)
+    return found
+
+
+def single(filters: dict[str, list[str]], field: str, default: str | None) -> str | None:
+    """The one value of a filter (or ``default`` when it is not given)."""
+    values = filters.get(field)
+    if not values:
+        return default
+    if len(values) > 1:
+        raise PlaitError(f"the search filter on {field} takes one value, got {values}")
+    return values[0]
+
+
+def _labels(request: Request) -> dict[str, str]:
+    labels = {}
+    for item in request.query_params.getlist("labels"):
+        key, sep, value = item.partition(":")
+        if not sep or not key:
+            raise PlaitError(f"label {item!r} must be written key:value")
+        labels[key] = value
+    return labels
+
+
+async def create(request: Request) -> Response:
+    """POST /executions/{namespace}/{flowId}: start an execution of the latest revision."""
+    namespace, flow_id = request.path_params["namespace"], request.path_params["flow_id"]
+    with tempfile.TemporaryDirectory(prefix="plait-upload-") as folder:
+        try:
+            inputs = await _form_inputs(request, Path(folder))
+        except Exception as exc:  # a malformed body
+            return error(400, f"could not read the request's inputs: {exc}")
+        uploads = Path(folder)
+        return await endpoint(lambda _: _create(request, namespace, flow_id, inputs, uploads))(
+            request
+        )
+
+
+def _check_file_inputs(flow: Flow, inputs: dict[str, Any], uploads: Path) -> None:
+    """A FILE input is an uploaded file part (or a ``plait://`` URI, checked later): a text
+    value would name a file on the server's own disk, which a client must never reach."""
+    problems = []
+    for definition in flow.inputs:
+        value = inputs.get(definition.id)
+        if definition.type != "FILE" or value is None or uris.is_uri(value):
+            continue
+        if not Path(str(value)).resolve().is_relative_to(uploads.resolve()):
+            problems.append(
+                Problem(
+                    f"input '{definition.id}': a FILE input must be sent as a file part of "
+                    "the multipart body, not as text",
+                    flow.file,
+                    definition.line,
+                    definition.column,
+                )
+            )
+    if problems:
+        raise FlowValidationError(problems)
+
+
+def _create(
+    request: Request, namespace: str, flow_id: str, inputs: dict[str, Any], uploads: Path
+) -> Any:
+    server = runtime(request)
+    flow = server.stored_flow(server.engine.repository.get_flow(namespace, flow_id))
+    _check_file_inputs(flow, inputs, uploads)
+    execution = server.create(flow, inputs, _labels(request))
+    if flag(request, "wait"):
+        execution = server.wait(execution.id)
+    # Kestra's ExecutionResponse adds where to see the execution: here, its API resource.
+    prefix = str(request.url).split("?", 1)[0].split("/executions/", 1)[0]
+    return {**document(execution), "url": f"{prefix}/executions/{execution.id}"}
+
+
+@endpoint
+def get(request: Request) -> Any:
+    """GET /executions/{executionId}."""
+    return document(runtime(request).engine.repository.get(request.path_params["execution_id"]))
+
+
+@endpoint
+def search(request: Request) -> Any:
+    """GET /executions/search (and GET /executions?namespace&flowId&state, or Kestra's
+    ``filters[namespace|flowId|state][EQUALS]``): newest first, paged."""
+    params = request.query_params
+    filters = query_filters(
+        request, {"namespace": ("EQUALS",), "flowId": ("EQUALS",), "state": ("EQUALS", "IN")}
+    )
+    found, total = runtime(request).engine.repository.search(
+        namespace=single(filters, "namespace", params.get("namespace")),
+        flow_id=single(filters, "flowId", params.get("flowId")),
+        states=[*params.getlist("state"), *filters.get("state", [])],
+        page=int_param(request, "page", 1),
+        size=int_param(request, "size", 10, high=1000),
+    )
+    return paged([document(e) for e in found], total)
+
+
+@endpoint
+def kill(request: Request) -> Any:
+    """DELETE /executions/{executionId}/kill: 202 when this server drives it."""
+    server = runtime(request)
+    execution = server.engine.repository.get(request.path_params["execution_id"])
+    if execution.state.is_terminal:
+        raise ConflictError(f"execution {execution.id} already ended {execution.state}")
+    if not server.kill(execution.id):
+        raise ConflictError(
+            f"execution {execution.id} is driven by another process ({execution.driver}); "
+            "stop that process (Ctrl-C) to kill it"
+        )
+    return JSON(document(execution), status_code=202)
+
+
+@endpoint
+def restart(request: Request) -> Any:
+    """POST /executions/{executionId}/restart: same id, from where it failed."""
+    return document(runtime(request).restart(request.path_params["execution_id"]))
+
+
+@endpoint
+def replay(request: Request) -> Any:
+    """POST /executions/{executionId}/replay?taskRunId=: a new execution."""
+    start = request.query_params.get("taskRunId")
+    return document(runtime(request).replay(request.path_params["execution_id"], start))
+
+
+async def evaluate(request: Request) -> Response:
+    """POST /executions/{executionId}/eval/{taskRunId} (text/plain expression): the value as
+    that task run sees it, ``{result, error}``; an expression error is a 200 with ``error``."""
+    expression = (await request.body()).decode("utf-8", errors="replace")
+    return await endpoint(lambda _: _evaluate(request, expression))(request)
+
+
+def _evaluate(request: Request, expression: str) -> Any:
+    engine = runtime(request).engine
+    execution = engine.repository.get(request.path_params["execution_id"])
+    view = ExecutionRun.stored(engine, execution)
+    taskrun_id = request.path_params.get("taskrun_id")
+    run = view.index.runs.get(taskrun_id) if taskrun_id else None
+    if taskrun_id and run is None:
+        raise NotFoundError(f"execution {execution.id} has no task run '{taskrun_id}'")
+    variables = view.variables_for(run) if run else view.base_variables()
+    try:
+        value = view.evaluate(expression, variables, task_id=run.task_id if run else None)
+    except PlaitError as exc:
+        return {"result": None, "error": view.masker.mask(str(exc)), "stackTrace": None}
+    value = view.masker.mask_value(value)
+    if not isinstance(value, str):
+        value = json.dumps(value, default=json_default, ensure_ascii=False)
+    return {"result": value, "error": None, "stackTrace": None}
+
+
+def _file_uri(request: Request) -> tuple[Execution, str]:
+    """The execution and the ``path`` it was asked for, which must be one of its own files."""
+    engine = runtime(request).engine
+    execution = engine.repository.get(request.path_params["execution_id"])
+    path = request.query_params.get("path", "")
+    uri = path.replace("kestra:///", uris.URI_PREFIX, 1)
+    try:
+        uris.key_in_execution(uri, execution.namespace, execution.flow_id, execution.id)
+    except StorageError as exc:
+        raise PlaitError(f"invalid path {path!r}: {exc}") from None
+    return execution, uri
+
+
+@endpoint
+def download(request: Request) -> Any:
+    """GET /executions/{executionId}/file?path=: the file, as an attachment."""
+    _, uri = _file_uri(request)
+    storage = runtime(request).engine.storage
+    size = storage.size(uri)
+    name = uri.rsplit("/", 1)[-1]
+
+    def chunks() -> Any:
+        with storage.open(uri) as stream:
+            while chunk := stream.read(1024 * 1024):
+                yield chunk
+
+    return StreamingResponse(
+        chunks(),
+        media_type="application/octet-stream",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Content-Length": str(size),
+        },
+    )
+
+
+@endpoint
+def metas(request: Request) -> Any:
+    """GET /executions/{executionId}/file/metas?path=: ``{size}``."""
+    _, uri = _file_uri(request)
+    return {"size": runtime(request).engine.storage.size(uri)}
+
+
+@endpoint
+def preview(request: Request) -> Any:
+    """GET /executions/{executionId}/file/preview?path=&maxRows=&encoding=: Kestra's
+    FileRender; rows of JSON lines, CSV and Parquet files as a LIST of records."""
+    _, uri = _file_uri(request)
+    rows = int_param(request, "maxRows", PREVIEW_ROWS, high=PREVIEW_MAX_ROWS)
+    encoding = request.query_params.get("encoding", "UTF-8")
+    try:
+        "".encode(encoding)
+    except LookupError:
+        raise PlaitError(f"Unable to preview using encoding '{encoding}'") from None
+    suffix = Path(uri).suffix.lower()
+    storage = runtime(request).engine.storage
+    with storage.open(uri) as stream:
+        if suffix in IMAGE_SUFFIXES:
+            content = base64.b64encode(stream.read(PREVIEW_MAX_BYTES + 1)).decode("ascii")
+            return _render(suffix, "IMAGE", content, truncated=len(content) > PREVIEW_MAX_BYTES)
+        if suffix == ".md":
+            text = stream.read(PREVIEW_MAX_BYTES).decode("utf-8", errors="replace")
+            return _render(suffix, "MARKDOWN", text)
+        found = file_rows(uri, stream, rows)
+    if found is not None:
+        records, more = found
+        return _render(suffix, "LIST", json.loads(json.dumps(records, default=str)), more)
+    with storage.open(uri) as stream:
+        text = text_head(stream, rows, encoding)
+    return _render(suffix, "TEXT", text, truncated=text.endswith("…"))
+
+
+def _render(suffix: str, kind: str, content: Any, truncated: bool = False) -> dict[str, Any]:
+    return {
+        "extension": suffix.lstrip("."),
+        "type": kind,
+        "content": content,
+        "truncated": truncated,
+    }
+
+
+async def follow(request: Request) -> Response:
+    """GET /executions/{executionId}/follow: server-sent events, ``progress`` with the
+    execution at each change, then ``end`` once it is terminal."""
+    engine = runtime(request).engine
+    execution_id = request.path_params["execution_id"]
+    try:
+        await run_in_threadpool(engine.repository.get, execution_id)
+    except NotFoundError as exc:
+        return error(404, str(exc))
+
+    async def events() -> AsyncIterator[str]:
+        last = None
+        while True:
+            execution = await run_in_threadpool(engine.repository.get, execution_id)
+            text = json.dumps(document(execution), default=json_default, ensure_ascii=False)
+            ended = execution.state.is_terminal
+            if text != last:
+                last = text
+                name = "end" if ended else "progress"
+                yield f"id: {name}\nevent: {name}\ndata: {text}\n\n"
+            if ended or await request.is_disconnected():
+                return
+            await _sleep(FOLLOW_POLL_SECONDS)
+
+    return StreamingResponse(events(), media_type="text/event-stream")
+
+
+async def _sleep(seconds: float) -> None:
+    import anyio
+
+    await anyio.sleep(seconds)
+
+
+def routes() -> list[Route]:
+    """Kestra's paths, and Kestra ≥ 1.0's ``/actions/`` forms of the actions."""
+    base = "/executions"
+    one = base + "/{execution_id}"
+    return [
+        Route(base + "/search", search, methods=["GET"]),
+        Route(base, search, methods=["GET"]),
+        Route(one + "/follow", follow, methods=["GET"]),
+        Route(one + "/file", download, methods=["GET"]),
+        Route(one + "/file/metas", metas, methods=["GET"]),
+        Route(one + "/file/preview", preview, methods=["GET"]),
+        Route(one + "/kill", kill, methods=["DELETE", "POST"]),
+        Route(one + "/actions/kill", kill, methods=["DELETE", "POST"]),
+        Route(one + "/restart", restart, methods=["POST"]),
+        Route(one + "/actions/restart", restart, methods=["POST"]),
+        Route(one + "/replay", replay, methods=["POST"]),
+        Route(one + "/actions/replay", replay, methods=["POST"]),
+        Route(one + "/eval/{taskrun_id}", evaluate, methods=["POST"]),
+        Route(one + "/actions/eval/{taskrun_id}", evaluate, methods=["POST"]),
+        Route(one + "/eval", evaluate, methods=["POST"]),
+        Route(one + "/actions/eval", evaluate, methods=["POST"]),
+        Route(base + "/trigger/{namespace}/{flow_id}", create, methods=["POST"]),
+        Route(base + "/{namespace}/{flow_id}", create, methods=["POST"]),
+        Route(one, get, methods=["GET"]),
+    ]

@@ -1,0 +1,102 @@
+"""JSON in and out, and errors as JSON with the right status: a user mistake is a message,
+never a traceback."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from plait.errors import (
+    ConflictError,
+    FlowValidationError,
+    NotFoundError,
+    PlaitError,
+    StorageError,
+)
+from plait.state.model import json_default
+from plait.storage.internal import StorageNotFoundError
+
+log = logging.getLogger("plait.server")
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+class JSON(JSONResponse):
+    """JSON written as Kestra writes it (dates ISO-8601, durations PT...)."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, default=json_default, ensure_ascii=False).encode("utf-8")
+
+
+def error(status: int, message: str, **extra: Any) -> JSON:
+    return JSON({"message": message, **extra}, status_code=status)
+
+
+def problem_document(exc: FlowValidationError) -> list[dict[str, Any]]:
+    return [
+        {"message": p.message, "file": p.file, "line": p.line, "column": p.column}
+        for p in exc.problems
+    ]
+
+
+def to_response(exc: Exception) -> JSON:
+    """The JSON error for an exception raised while handling a request."""
+    if isinstance(exc, FlowValidationError):
+        return error(422, str(exc), problems=problem_document(exc))
+    if isinstance(exc, NotFoundError | StorageNotFoundError):
+        return error(404, str(exc))
+    if isinstance(exc, ConflictError):
+        return error(409, str(exc))
+    if isinstance(exc, PlaitError | StorageError):
+        return error(400, str(exc))
+    if isinstance(exc, HTTPException):
+        return error(exc.status_code, str(exc.detail))
+    log.exception("internal error")
+    return error(500, f"internal error ({type(exc).__name__}); see the server's log")
+
+
+def endpoint(fn: Callable[[Request], Any]) -> Handler:
+    """A synchronous handler (the engine blocks) run in a thread, its errors as JSON."""
+
+    async def handle(request: Request) -> Response:
+        try:
+            result = await run_in_threadpool(fn, request)
+        except Exception as exc:  # every error becomes a JSON answer
+            return to_response(exc)
+        return result if isinstance(result, Response) else JSON(result)
+
+    handle.__name__ = fn.__name__
+    handle.__doc__ = fn.__doc__
+    return handle
+
+
+def int_param(
+    request: Request, name: str, default: int, *, low: int = 1, high: int = 10_000
+) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise PlaitError(f"query parameter '{name}' must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise PlaitError(f"query parameter '{name}' must be between {low} and {high}, got {value}")
+    return value
+
+
+def flag(request: Request, name: str, default: bool = False) -> bool:
+    raw = request.query_params.get(name)
+    return default if raw is None else raw.lower() in ("true", "1", "yes")
+
+
+def paged(results: list[Any], total: int) -> dict[str, Any]:
+    """Kestra's ``PagedResults``."""
+    return {"results": results, "total": total}

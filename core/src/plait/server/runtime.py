@@ -1,0 +1,129 @@
+"""What the server runs: one engine on ``PLAIT_HOME``, executions driven in background threads
+(the engine's embedded queue and workers run their task runs), and the executions a previous
+server process left behind, carried on at start."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from plait.api import Engine
+from plait.errors import ConflictError, PlaitError
+from plait.executor.restart import driver_alive
+from plait.executor.runner import ExecutionRun
+from plait.flows import Flow
+from plait.state.model import Execution, State, StoredFlow
+
+FLOW_CACHE_SIZE = 256
+
+
+class ServerRuntime:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._running: dict[str, tuple[ExecutionRun, threading.Thread]] = {}
+        self._flows: dict[tuple[str, str, int], Flow] = {}
+        self._lock = threading.Lock()
+
+    def start(self, run: ExecutionRun, action: Callable[[], Any] | None = None) -> Execution:
+        """Drive ``run`` in a background thread (``action``: what drives it, default a new
+        run); returns the execution as stored when it starts."""
+        run._stop = threading.Event()
+        drive = action or (lambda: self.engine.execute(run))
+        # Stored before the answer goes out: a client reads it right after creating it. The
+        # answer is this stored state, not the object the thread starts changing at once.
+        self.engine.repository.save(run.execution)
+        snapshot = copy.deepcopy(run.execution)
+
+        def target() -> None:
+            try:
+                drive()
+            except PlaitError as exc:  # e.g. the database went away: say so in the logs
+                message = f"the server could not drive the execution: {exc}"
+                run.record_log("ERROR", message, None, None)
+            finally:
+                with self._lock:
+                    self._running.pop(run.execution.id, None)
+
+        thread = threading.Thread(target=target, name=f"execution-{run.execution.id}", daemon=True)
+        with self._lock:
+            self._running[run.execution.id] = (run, thread)
+        thread.start()
+        return snapshot
+
+    def create(self, flow: Flow, inputs: Mapping[str, Any], labels: Mapping[str, str]) -> Execution:
+        run = self.engine.prepare(flow, inputs)
+        run.execution.labels.update(labels)
+        return self.start(run)
+
+    def stored_flow(self, stored: StoredFlow) -> Flow:
+        """A stored revision, read and validated once (revisions never change)."""
+        key = (stored.namespace, stored.flow_id, stored.revision)
+        flow = self._flows.get(key)
+        if flow is None:
+            flow = self.engine.load(stored.source, file=f"{stored.namespace}.{stored.flow_id}")
+            with self._lock:
+                if len(self._flows) >= FLOW_CACHE_SIZE:
+                    self._flows.pop(next(iter(self._flows)))
+                self._flows[key] = flow
+        return flow
+
+    def wait(self, execution_id: str, timeout: float | None = None) -> Execution:
+        """The execution once it ended (or when ``timeout`` passed), as stored."""
+        with self._lock:
+            entry = self._running.get(execution_id)
+        if entry is not None:
+            entry[1].join(timeout)
+        return self.engine.repository.get(execution_id)
+
+    def kill(self, execution_id: str) -> bool:
+        """Ask the thread driving an execution to kill it; False when this server does not
+        drive it."""
+        with self._lock:
+            entry = self._running.get(execution_id)
+        if entry is None:
+            return False
+        stop = entry[0]._stop
+        assert stop is not None
+        stop.set()
+        return True
+
+    def restart(self, execution_id: str) -> Execution:
+        with self._lock:
+            if execution_id in self._running:
+                raise ConflictError(f"execution {execution_id} is running; kill it first")
+        run = self.engine.restarting(execution_id)
+        return self.start(run, lambda: self.engine.execute(run, resume=True))
+
+    def replay(self, execution_id: str, start: str | None) -> Execution:
+        run = self.engine.replaying(execution_id, start=start)
+        return self.start(run, lambda: self.engine.execute(run, resume=True))
+
+    def recover(self) -> list[str]:
+        """Carry on the executions left RUNNING by a process that is gone (a server killed
+        mid-run): they resume from their stored task runs."""
+        resumed = []
+        for execution in self._abandoned():
+            try:
+                self.restart(execution.id)
+            except PlaitError:
+                continue
+            resumed.append(execution.id)
+        return resumed
+
+    def _abandoned(self) -> list[Execution]:
+        found, _ = self.engine.repository.search(
+            states=[str(s) for s in (State.RUNNING, State.RESTARTED, State.CREATED, State.QUEUED)],
+            size=10_000,
+        )
+        return [e for e in found if e.driver and not driver_alive(e.driver)]
+
+    def close(self) -> None:
+        with self._lock:
+            running = list(self._running.values())
+        for run, _ in running:
+            if run._stop is not None:
+                run._stop.set()
+        for _, thread in running:
+            thread.join(30)
