@@ -14,6 +14,7 @@ from plait.cli.output import print_json, table
 from plait.cli.remote import Client, server_option
 from plait.cli.run import follow, follow_remote
 from plait.cli.tree import tree_text
+from plait.executor.abandoned import end_abandoned
 from plait.state.model import Execution
 
 
@@ -37,6 +38,7 @@ def list_executions(
         found = Client.connect(server).search(namespace, flow_id, limit)
     else:
         with open_engine() as engine:
+            end_abandoned(engine.repository)  # nothing shows RUNNING when its process died
             found = engine.repository.list(namespace=namespace, flow_id=flow_id, limit=limit)
     print_executions(found, as_json=as_json)
 
@@ -63,6 +65,7 @@ def show_execution(execution_id: str, as_json: bool, server: str | None) -> None
         execution = Client.connect(server).execution(execution_id)
     else:
         with open_engine() as engine:
+            end_abandoned(engine.repository)
             execution = engine.repository.get(execution_id)
     print_execution(execution, as_json=as_json)
 

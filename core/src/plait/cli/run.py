@@ -21,6 +21,7 @@ from plait.cli.output import EXIT_FAILED, EXIT_INVALID, EXIT_OK, flow_files_argu
 from plait.cli.remote import Client, server_option
 from plait.cli.tree import TaskRunTree, tree_text
 from plait.errors import FlowValidationError, PlaitError, Problem
+from plait.executor.abandoned import end_abandoned
 from plait.executor.events import ExecutionListener
 from plait.flows.input_types import InputValueError, coerce
 from plait.flows.model import InputDef
@@ -143,14 +144,22 @@ def run(flow_file: Path, inputs: tuple[str, ...], as_json: bool, server: str | N
     With --server the flow is deployed to that server (a new revision), run there with the
     inputs (FILE inputs uploaded from local paths) and followed to its end.
 
-    Exit status: 0 when the execution ends SUCCESS or WARNING, 1 when it ends FAILED or KILLED,
-    2 when the flow or its inputs are invalid (then nothing ran).
+    Exit status: 0 when the execution ends SUCCESS or WARNING, 1 when it ends FAILED, KILLED
+    or CANCELLED (a concurrency limit), 2 when the flow or its inputs are invalid (then nothing
+    ran).
     """
     given = parse_inputs(inputs)
     if server:
         run_remote(Client.connect(server), flow_file, given, as_json=as_json)
     with open_engine() as engine:
         flow = engine.load(flow_file)
+        for left in end_abandoned(engine.repository):
+            click.echo(
+                f"note: execution {left.id} ({left.namespace}.{left.flow_id}) was left running "
+                f"by a process that is gone: recorded KILLED; `plait executions restart "
+                f"{left.id}` carries it on",
+                err=True,
+            )
         if flow.triggers:
             ids = ", ".join(trigger.id for trigger in flow.triggers)
             click.echo(
@@ -259,7 +268,7 @@ def finish(execution: Execution, *, as_json: bool) -> NoReturn:
         print_json(execution.to_document())
     else:
         click.echo(summary(execution))
-    sys.exit(EXIT_FAILED if execution.state.is_failed else EXIT_OK)
+    sys.exit(EXIT_OK if execution.state.is_successful else EXIT_FAILED)
 
 
 @click.command()

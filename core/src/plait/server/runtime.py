@@ -11,10 +11,10 @@ from typing import Any
 
 from plait.api import Engine
 from plait.errors import ConflictError, PlaitError
-from plait.executor.restart import driver_alive
+from plait.executor.abandoned import abandoned
 from plait.executor.runner import ExecutionRun
 from plait.flows import Flow
-from plait.state.model import Execution, State, StoredFlow
+from plait.state.model import Execution, StoredFlow
 
 FLOW_CACHE_SIZE = 256
 
@@ -104,20 +104,13 @@ class ServerRuntime:
         """Carry on the executions left RUNNING by a process that is gone (a server killed
         mid-run): they resume from their stored task runs."""
         resumed = []
-        for execution in self._abandoned():
+        for execution in abandoned(self.engine.repository):
             try:
                 self.restart(execution.id)
             except PlaitError:
                 continue
             resumed.append(execution.id)
         return resumed
-
-    def _abandoned(self) -> list[Execution]:
-        found, _ = self.engine.repository.search(
-            states=[str(s) for s in (State.RUNNING, State.RESTARTED, State.CREATED, State.QUEUED)],
-            size=10_000,
-        )
-        return [e for e in found if e.driver and not driver_alive(e.driver)]
 
     def close(self) -> None:
         with self._lock:

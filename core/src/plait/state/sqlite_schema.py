@@ -131,6 +131,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         )""",
         "CREATE INDEX executions_by_ended ON executions (ended)",
     ),
+    ("CREATE INDEX executions_by_state ON executions (state)",),
 )
 """Schema migrations; entry N brings ``user_version`` from N to N + 1. Only ever append.
 An entry is SQL statements, or a function of the connection for what SQL cannot do."""

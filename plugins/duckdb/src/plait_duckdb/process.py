@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
 from collections.abc import Mapping
+from contextlib import suppress
 from pathlib import Path
 
 from plait_sdk import RunContext, TaskFailure
 from plait_sdk.files import host_environment
+from plait_sdk.processes import supervised
 
 from plait_duckdb.protocol import QueryRequest, QueryResponse
 
@@ -23,18 +26,20 @@ def run_worker(
 ) -> QueryResponse:
     """Run ``request`` in a worker whose current directory is ``cwd``; SQL errors raise."""
     with subprocess.Popen(
-        WORKER_COMMAND,
+        supervised(WORKER_COMMAND),  # ends with the engine, even on kill -9
         cwd=cwd,
         env=host_environment(env),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        start_new_session=True,
     ) as worker:
         try:
             stdout, stderr = _communicate(ctx, worker, request.to_json().encode())
         finally:
             if worker.poll() is None:
-                worker.kill()
+                with suppress(ProcessLookupError):
+                    os.killpg(worker.pid, signal.SIGKILL)  # the watcher and the worker
                 worker.wait()
     for line in stderr.decode(errors="replace").splitlines():
         ctx.log.warning(line)
@@ -56,12 +61,15 @@ def _communicate(
         except subprocess.TimeoutExpired:
             payload = None  # already handed over: communicate() carries on writing it
             if ctx.cancelled():
-                worker.kill()
+                with suppress(ProcessLookupError):
+                    os.killpg(worker.pid, signal.SIGKILL)
                 worker.communicate()
                 raise TaskFailure("the query was cancelled") from None
 
 
 def _crash_message(code: int, stderr: bytes) -> str:
+    if code > 128 and code - 128 in signal.Signals._value2member_map_:
+        code = 128 - code  # the watcher reports a signal as 128 + its number, as shells do
     if code < 0:
         cause = f"was killed by signal {signal.Signals(-code).name}"
         if -code == signal.SIGKILL:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO
 
 from plait_sdk import TaskFailure
+from plait_sdk.processes import supervised
 
 from plait_python.streams import STDERR, STDOUT, LinePump, Watch, supervise
 
@@ -37,7 +38,7 @@ def run_process(
 ) -> Finished:
     try:
         process = subprocess.Popen(
-            list(argv),
+            supervised(argv),  # ends with the engine, even on kill -9
             cwd=cwd,
             env=dict(env),
             stdin=subprocess.DEVNULL,
