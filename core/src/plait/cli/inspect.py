@@ -16,7 +16,7 @@ from plait.cli.output import EXIT_FAILED, print_json
 from plait.cli.remote import Client, server_option
 from plait.errors import PlaitError
 from plait.executor.runner import ExecutionRun
-from plait.executor.variables import output_keys, store_output
+from plait.executor.variables import chain_of, output_keys, store_output
 from plait.state.model import Execution, TaskRun
 from plait.storage.uris import SCHEME
 
@@ -85,17 +85,8 @@ def addressed_outputs(execution: Execution) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for run in execution.task_runs:
         if run.outputs is not None:
-            store_output(found, run.task_id, output_keys(_chain(runs, run)), run.outputs)
+            store_output(found, run.task_id, output_keys(chain_of(runs, run)), run.outputs)
     return found
-
-
-def _chain(runs: dict[str, TaskRun], run: TaskRun) -> list[TaskRun]:
-    """The run's ancestors, outermost first, then the run."""
-    chain = [run]
-    while chain[-1].parent_id is not None and chain[-1].parent_id in runs:
-        chain.append(runs[chain[-1].parent_id])
-    chain.reverse()
-    return chain
 
 
 @click.command("eval")
@@ -236,7 +227,7 @@ def chosen_run(
 
 
 def _values(runs: dict[str, TaskRun], run: TaskRun) -> list[str]:
-    return [link.value for link in _chain(runs, run) if link.value is not None]
+    return output_keys(chain_of(runs, run))
 
 
 def _text(value: Any) -> str:

@@ -39,13 +39,13 @@ def take_slot(run: ExecutionRun) -> bool:
         )
         if concurrency.behavior in ("CANCEL", "FAIL"):
             end = State.CANCELLED if concurrency.behavior == "CANCEL" else State.FAILED
-            return _end(run, end, f"{reason}: {end}")
+            return end_unstarted(run, end, f"{reason}: {end}")
         if execution.state is not State.QUEUED:
             execution.transition(State.QUEUED)
             repository.save_state(execution, [])
             run.record_log("INFO", f"{reason}: QUEUED until one ends", None, None)
         if _stopped(run._stop):
-            return _end(run, State.KILLED, "killed while queued")
+            return end_unstarted(run, State.KILLED, "killed while queued")
 
 
 def _stopped(stop: threading.Event | None) -> bool:
@@ -56,7 +56,8 @@ def _stopped(stop: threading.Event | None) -> bool:
     return False
 
 
-def _end(run: ExecutionRun, state: State, message: str) -> bool:
+def end_unstarted(run: ExecutionRun, state: State, message: str) -> bool:
+    """End an execution that never ran (over its concurrency limit, or killed while queued)."""
     run.execution.driver = None
     run.execution.transition(state)
     run.engine.repository.save_state(run.execution, [])

@@ -17,7 +17,7 @@ from plait_sdk import SubflowRun
 from plait_sdk.flowable import FlowableTask, Plan, is_flowable, is_true
 
 from plait.errors import ExpressionError, NotFoundError, PlaitError
-from plait.executor.concurrency import take_slot
+from plait.executor.concurrency import end_unstarted, take_slot
 from plait.executor.context import ExecutionServices, TaskRunContext, log_entry
 from plait.executor.events import ExecutionListener, NoListener
 from plait.executor.machine import Machine
@@ -32,7 +32,7 @@ from plait.executor.variables import (
     run_variables,
     store_output,
 )
-from plait.executor.worker import effective_task, rendered_properties, resolve
+from plait.executor.worker import effective_task, rendered_properties, task_class
 from plait.flows import Flow, TaskDef
 from plait.state.model import Attempt, Execution, State, TaskRun, end_attempt
 from plait.storage.internal import TaskRunStorage
@@ -235,9 +235,8 @@ class ExecutionRun:
         return is_true(self.render(task.run_if, self.variables_for(run), task_id=task.id))
 
     def plan(self, run: TaskRun, task: TaskDef) -> Plan:
-        cls, effective = resolve(self, task)
         ctx = TaskRunContext(self, run, log_level=task.log_level)
-        instance, props = rendered_properties(self, cls, effective, ctx)
+        instance, props = rendered_properties(self, task_class(self, task), task, ctx)
         assert isinstance(instance, FlowableTask)
         self.listener.task_started(self.execution, run)
         plan = instance.plan(props, ctx)
@@ -288,8 +287,7 @@ class ExecutionRun:
                     self._flush()
         except KeyboardInterrupt:  # Ctrl-C or SIGTERM (the CLI turns it into this): record it
             if execution.state is State.QUEUED:
-                execution.transition(State.KILLED)
-                engine.repository.save_state(execution, [])
+                end_unstarted(self, State.KILLED, "killed while queued")
             else:
                 self._kill()
             raise

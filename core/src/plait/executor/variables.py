@@ -48,14 +48,19 @@ class RunIndex:
 
     def chain(self, run: TaskRun) -> list[TaskRun]:
         """The run's ancestors, outermost first, then the run."""
-        chain = [run]
-        while chain[-1].parent_id is not None:
-            chain.append(self.runs[chain[-1].parent_id])
-        chain.reverse()
-        return chain
+        return chain_of(self.runs, run)
 
     def task(self, task_id: str) -> TaskDef:
         return self.places[task_id].task
+
+
+def chain_of(runs: Mapping[str, TaskRun], run: TaskRun) -> list[TaskRun]:
+    """The run's ancestors found in ``runs`` (by id), outermost first, then the run."""
+    chain = [run]
+    while chain[-1].parent_id is not None and chain[-1].parent_id in runs:
+        chain.append(runs[chain[-1].parent_id])
+    chain.reverse()
+    return chain
 
 
 class TaskPlace:

@@ -69,8 +69,7 @@ def run_task_run(job: ExecutionRun, item: WorkItem) -> WorkResult:
         try:
             if job.cancelled:
                 raise TaskFailure("killed")
-            cls, effective = resolve(job, task)
-            outputs = call_task(job, cls, effective, ctx)
+            outputs = call_task(job, task_class(job, task), task, ctx)
         except Exception as exc:
             message = failure_message(job, exc, ctx, task, run.id)
             killed = job.cancelled
@@ -118,13 +117,13 @@ def effective_task(engine: EngineServices, flow: Flow, task: TaskDef) -> TaskDef
     )
 
 
-def resolve(job: ExecutionRun, task: TaskDef) -> tuple[type[Task[Any, Any]], TaskDef]:
-    """The task's type, and the task (as it runs: the index holds it with its defaults)."""
+def task_class(job: ExecutionRun, task: TaskDef) -> type[Task[Any, Any]]:
+    """The task's type (the index already holds the task with its plugin defaults)."""
     registry = job.engine.registry
     cls = registry.find_task_type(task.type)
     if cls is None:  # validated before the run; a plugin may have vanished since
         raise TaskFailure(registry.unknown_task_type_message(task.type))
-    return cls, task
+    return cls
 
 
 def rendered_properties(

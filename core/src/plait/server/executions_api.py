@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
@@ -29,21 +30,25 @@ from plait.errors import (
 from plait.executor.runner import ExecutionRun
 from plait.flows import Flow
 from plait.preview import IMAGE_SUFFIXES, file_rows, text_head
-from plait.server.http import JSON, endpoint, error, flag, int_param, paged
-from plait.server.runtime import ServerRuntime
+from plait.server.http import (
+    FOLLOW_POLL_SECONDS,
+    JSON,
+    endpoint,
+    error,
+    flag,
+    int_param,
+    paged,
+    runtime,
+    sse,
+)
 from plait.state.model import Execution, format_datetime, json_default
 from plait.storage import uris
 
-FOLLOW_POLL_SECONDS = 0.25
 PREVIEW_ROWS = 100
 PREVIEW_MAX_ROWS = 5000
 PREVIEW_MAX_BYTES = 2 * 1024 * 1024
 UPLOAD_LIMIT_BYTES = 1024 * 1024 * 1024
 """Largest FILE input accepted in one upload (1 GiB)."""
-
-
-def runtime(request: Request) -> ServerRuntime:
-    return request.app.state.runtime  # type: ignore[no-any-return]
 
 
 def document(execution: Execution) -> dict[str, Any]:
@@ -352,18 +357,12 @@ async def follow(request: Request) -> Response:
             if text != last:
                 last = text
                 name = "end" if ended else "progress"
-                yield f"id: {name}\nevent: {name}\ndata: {text}\n\n"
+                yield sse(name, text)
             if ended or await request.is_disconnected():
                 return
-            await _sleep(FOLLOW_POLL_SECONDS)
+            await anyio.sleep(FOLLOW_POLL_SECONDS)
 
     return StreamingResponse(events(), media_type="text/event-stream")
-
-
-async def _sleep(seconds: float) -> None:
-    import anyio
-
-    await anyio.sleep(seconds)
 
 
 def routes() -> list[Route]:

@@ -13,16 +13,11 @@ from starlette.routing import Route
 
 from plait.errors import FlowValidationError, PlaitError, Problem
 from plait.server.executions_api import query_filters, single
-from plait.server.http import JSON, endpoint, int_param, paged, problem_document
-from plait.server.runtime import ServerRuntime
+from plait.server.http import JSON, endpoint, int_param, paged, problem_document, runtime
 from plait.state.model import StoredFlow
 
 YAML_DOCUMENTS = re.compile(r"\n+---\n*?")
 """How Kestra splits a multi-document YAML body (``POST /flows/validate``)."""
-
-
-def runtime(request: Request) -> ServerRuntime:
-    return request.app.state.runtime  # type: ignore[no-any-return]
 
 
 def flow_document(stored: StoredFlow, *, source: bool = True) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -23,6 +23,9 @@ from plait.errors import (
 from plait.state.model import json_default
 from plait.storage.internal import StorageNotFoundError
 
+if TYPE_CHECKING:
+    from plait.server.runtime import ServerRuntime
+
 log = logging.getLogger("plait.server")
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -33,6 +36,11 @@ class JSON(JSONResponse):
 
     def render(self, content: Any) -> bytes:
         return json.dumps(content, default=json_default, ensure_ascii=False).encode("utf-8")
+
+
+def runtime(request: Request) -> ServerRuntime:
+    """The server's runtime (engine, running executions), set on the app by ``build_app``."""
+    return request.app.state.runtime  # type: ignore[no-any-return]
 
 
 def error(status: int, message: str, **extra: Any) -> JSON:
@@ -95,6 +103,15 @@ def int_param(
 def flag(request: Request, name: str, default: bool = False) -> bool:
     raw = request.query_params.get(name)
     return default if raw is None else raw.lower() in ("true", "1", "yes")
+
+
+FOLLOW_POLL_SECONDS = 0.25
+"""How often a follow stream looks at the store (a `plait run` beside the server writes there)."""
+
+
+def sse(name: str, data: str) -> str:
+    """One server-sent event, named as Kestra names them (``progress``, ``end``)."""
+    return f"id: {name}\nevent: {name}\ndata: {data}\n\n"
 
 
 def paged(results: list[Any], total: int) -> dict[str, Any]:

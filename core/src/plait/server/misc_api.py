@@ -6,6 +6,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio
 from plait_sdk.schema import outputs_schema, properties_schema
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -14,16 +15,10 @@ from starlette.routing import Route
 
 from plait.errors import NotFoundError, PlaitError
 from plait.executor.context import LEVELS
-from plait.server.http import endpoint, to_response
-from plait.server.runtime import ServerRuntime
+from plait.server.http import FOLLOW_POLL_SECONDS, endpoint, runtime, sse, to_response
 from plait.state.model import LogEntry, format_datetime
 
 LEVEL_ALIASES = {"WARNING": "WARN"}
-FOLLOW_POLL_SECONDS = 0.25
-
-
-def runtime(request: Request) -> ServerRuntime:
-    return request.app.state.runtime  # type: ignore[no-any-return]
 
 
 def log_document(entry: LogEntry, execution: Any) -> dict[str, Any]:
@@ -87,14 +82,12 @@ async def follow(request: Request) -> Response:
         return to_response(exc)
 
     async def events() -> AsyncIterator[str]:
-        import anyio
-
         sent = 0
         while not await request.is_disconnected():
             _, entries = await run_in_threadpool(_selected, request)
             for entry in entries[sent:]:
                 data = json.dumps(log_document(entry, execution), ensure_ascii=False)
-                yield f"id: progress\nevent: progress\ndata: {data}\n\n"
+                yield sse("progress", data)
             sent = len(entries)
             await anyio.sleep(FOLLOW_POLL_SECONDS)
 

@@ -14,7 +14,7 @@ import datetime as dt
 import hmac
 import logging
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +31,7 @@ from plait.errors import PlaitError
 from plait.flows import Flow
 from plait.flows.model import TriggerDef
 from plait.server.runtime import ServerRuntime
-from plait.state.model import Execution, format_datetime, parse_datetime, utcnow
+from plait.state.model import Execution, StoredFlow, format_datetime, parse_datetime, utcnow
 
 log = logging.getLogger("plait.server.scheduler")
 
@@ -59,7 +59,8 @@ class Scheduler:
         self.runtime = runtime
         self.engine = runtime.engine
         self.started = utcnow()
-        self._invalid: set[tuple[str, str, int]] = set()
+        self._armed: dict[tuple[str, str, int], list[ArmedTrigger]] = {}
+        self._cache_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -100,26 +101,38 @@ class Scheduler:
 
     # -- which triggers ----------------------------------------------------------------------
 
-    def armed(self) -> Iterator[ArmedTrigger]:
-        """Every enabled trigger of the latest revision of every stored flow."""
-        for stored in self.engine.repository.list_flows():
-            key = (stored.namespace, stored.flow_id, stored.revision)
-            if key in self._invalid:
+    def armed(self) -> list[ArmedTrigger]:
+        """Every enabled trigger of the latest revision of every stored flow (the scheduler's
+        thread and request threads ask at once: the cache is read under a lock)."""
+        stored_flows = self.engine.repository.list_flows()
+        found: list[ArmedTrigger] = []
+        with self._cache_lock:
+            current = set()
+            for stored in stored_flows:
+                key = (stored.namespace, stored.flow_id, stored.revision)
+                current.add(key)
+                if key not in self._armed:
+                    self._armed[key] = self._arm(stored)
+                found += self._armed[key]
+            for gone in self._armed.keys() - current:  # older revisions, deleted flows
+                del self._armed[gone]
+        return found
+
+    def _arm(self, stored: StoredFlow) -> list[ArmedTrigger]:
+        """The triggers of one stored revision, read once (revisions never change)."""
+        try:
+            flow = self.runtime.stored_flow(stored)
+        except PlaitError as exc:  # stored before a plugin went away, say
+            log.warning("flow %s.%s is not valid: %s", stored.namespace, stored.flow_id, exc)
+            return []
+        armed = []
+        for definition in flow.triggers:
+            cls = self.engine.registry.trigger_types.get(definition.type)
+            if definition.disabled or cls is None:
                 continue
-            try:
-                flow = self.runtime.stored_flow(stored)
-            except PlaitError as exc:  # stored before a plugin went away, say
-                log.warning("flow %s.%s is not valid: %s", *key[:2], exc)
-                self._invalid.add(key)
-                continue
-            for definition in flow.triggers:
-                if definition.disabled:
-                    continue
-                cls = self.engine.registry.trigger_types.get(definition.type)
-                if cls is None:
-                    continue
-                props = cls.Properties.model_validate(definition.properties)
-                yield ArmedTrigger(flow, definition, cls(), props)
+            props = cls.Properties.model_validate(definition.properties)
+            armed.append(ArmedTrigger(flow, definition, cls(), props))
+        return armed
 
     def webhook(self, namespace: str, flow_id: str, key: str) -> ArmedTrigger | None:
         """The webhook trigger of a flow whose key is ``key`` (compared in constant time)."""
