@@ -24,7 +24,13 @@ def cli(tmp_path: Path) -> CliRunner:
     """Run ``plait ARGS...`` in a subprocess with PLAIT_HOME under tmp_path."""
     home = tmp_path / "home"
 
-    def run(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> Completed:
+    def run(
+        *args: str,
+        env: dict[str, str] | None = None,
+        timeout: float = 300,
+        preexec: Callable[[], None] | None = None,
+    ) -> Completed:
+        """``preexec`` runs in the child before plait starts (resource limits, capabilities)."""
         full_env = {**os.environ, "PLAIT_HOME": str(home), **(env or {})}
         done = subprocess.run(
             [*PLAIT, *args],
@@ -33,6 +39,7 @@ def cli(tmp_path: Path) -> CliRunner:
             env=full_env,
             cwd=tmp_path,
             timeout=timeout,
+            preexec_fn=preexec,
         )
         return Completed(done.returncode, done.stdout, done.stderr)
 

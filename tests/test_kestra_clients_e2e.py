@@ -163,7 +163,8 @@ def test_kestrapy_executes_with_an_input_and_waits(report: dict[str, Any]) -> No
     execution_id = executed["id"]
     assert executed["type"] == "ExecutionControllerExecutionResponse"
     assert executed["state"] == "SUCCESS"
-    assert executed["labels"] == {"client": "kestrapy"}
+    # A root execution's system.correlationId is its own id, as Kestra sets it.
+    assert executed["labels"] == {"client": "kestrapy", "system.correlationId": execution_id}
     assert executed["url"].endswith(f"/api/v1/main/executions/{execution_id}")
 
     execution = report["execution"]
@@ -244,6 +245,7 @@ def test_the_kestra_library_executes_the_flow_and_reads_its_logs(report: dict[st
     # labels_from_inputs: each input is also a label; without waiting, then followed to its end.
     labelled = report["kestra_flow_labels"]
     assert labelled["status"] == "STARTED"
+    assert labelled["labels"].pop("system.correlationId")
     assert labelled["labels"] == {"api_url": report["api_url"]}
     assert labelled["state"] == "SUCCESS"
 

@@ -304,6 +304,9 @@ def test_top_level_keys_are_completed(server: YamlLanguageServer, workspace: Pat
         "finally",
         "triggers",
         "concurrency",
+        "revision",
+        "taskDefaults",
+        "logToFile",
     }
 
 

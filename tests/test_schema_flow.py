@@ -254,6 +254,7 @@ def test_inputs_outputs_and_plugin_defaults_follow_the_loader(schema: dict[str, 
             "description",
             "required",
             "defaults",
+            "prefill",
             *extra_keys,
         }
     assert set(definitions["flow.output"]["properties"]) == set(OUTPUT_KEYS)

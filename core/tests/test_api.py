@@ -34,3 +34,25 @@ def test_run_flow_accepts_a_path(tmp_path: Path):
 def test_run_flow_names_a_missing_flow_file(tmp_path: Path):
     with pytest.raises(PlaitError, match=r"flow file not found: .*missing\.yml"):
         plait.run_flow(str(tmp_path / "missing.yml"), home=tmp_path / "home")
+
+
+def test_a_map_given_to_text_or_list_property_prints_as_json(tmp_path: Path):
+    """Kestra renders ``message: "{{ map }}"`` to the map's JSON text; a Log's message accepts
+    text or a list of texts, so the map must not be kept as a map."""
+    flow = {
+        "id": "m",
+        "namespace": "dev",
+        "tasks": [
+            {"id": "log", "type": "plait.core.Log", "message": "{{ {'a': 1, 'b': [1, 2]} }}"},
+            {"id": "many", "type": "plait.core.Log", "message": "{{ ['x', 'y'] }}"},
+        ],
+    }
+    execution = plait.run_flow(json.dumps(flow), home=tmp_path)
+    assert str(execution.state) == "SUCCESS"
+    engine = plait.Engine.create(home=tmp_path)
+    try:
+        messages = [entry.message for entry in engine.repository.logs(execution.id)]
+    finally:
+        engine.close()
+    assert '{"a":1,"b":[1,2]}' in messages
+    assert {"x", "y"} <= set(messages)

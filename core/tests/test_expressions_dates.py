@@ -133,7 +133,8 @@ class TestDateInputs:
             "2024-07-01T08:00:00+02:00"
         )
         assert render(engine, template, d=date(2024, 7, 1)) == "2024-07-01T12:00:00+02:00"
-        assert render(engine, template, d="2024-07-01") == "2024-07-01T12:00:00+02:00"
+        # Kestra's DateFilterTest.dateStringFormat: a date written alone is read at midnight
+        assert render(engine, template, d="2024-07-01") == "2024-07-01T00:00:00+02:00"
         assert render(engine, template, d="2024-07-01T08:00:00") == "2024-07-01T08:00:00+02:00"
 
     def test_existing_format_reads_other_strings(self, engine: ExpressionEngine) -> None:

@@ -42,7 +42,7 @@ def test_guide_python_script(engine: ExpressionEngine) -> None:
         ("{{ outputs['task-id'].output_property }}", [("task-id", "output_property")]),
         ("{{ outputs['task-id']['output'] }}", [("task-id", "output")]),
         ("{{ outputs.task_id }}", [("task_id", None)]),
-        ("{{ outputs.a.x ?? outputs.b.y }}", [("a", "x"), ("b", "y")]),
+        ("{{ outputs.a.x ?? outputs.b.y }}", [("b", "y")]),  # the left side is guarded
         ("{{ render(outputs.a.x) ~ (outputs.b | toJson) }}", [("a", "x"), ("b", None)]),
         ("{% for p in outputs.list.items %}{{ p }}{% endfor %}", [("list", "items")]),
         ("{{ outputs[vars.dynamic].x }}", []),

@@ -204,7 +204,7 @@ def test_every_bad_input_is_reported_and_nothing_is_uploaded(
         "'not a uri'",
         "typed.yml:28:5: input 'mode': expected one of 'fast', 'full', got 'slow'",
         "typed.yml:31:5: input 'sizes': expected ARRAY of INT (a JSON list such as [1, 2]), got "
-        "'[1, two]'",
+        "'[1, two]' (Expecting value: line 1 column 5 (char 4))",
         "typed.yml:36:5: input 'token': expected SECRET (text), got a value that is not text",
     ]
     assert uploads.calls == []
@@ -217,7 +217,11 @@ def test_every_bad_input_is_reported_and_nothing_is_uploaded(
         ("count", "11", "input 'count': expected INT <= 10, got 11"),
         ("count", "1.5", "input 'count': expected INT, got '1.5'"),
         ("count", True, "input 'count': expected INT, got true"),
-        ("ratio", "nan", "input 'ratio': expected FLOAT, got 'nan'"),
+        (
+            "ratio",
+            "nan",
+            "input 'ratio': expected a finite FLOAT (within the range of a double), got 'nan'",
+        ),
         ("sizes", '[1, "x"]', "input 'sizes': item 1: expected INT, got 'x'"),
         (
             "sizes",

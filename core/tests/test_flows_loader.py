@@ -209,7 +209,7 @@ def test_every_structural_problem_is_reported_at_once() -> None:
         namespace: Dev
         taks: []
         afterExecution: []
-        taskDefaults: []
+        sla: []
         tasks:
           - id: a
             type: plait.core.Log
@@ -219,7 +219,7 @@ def test_every_structural_problem_is_reported_at_once() -> None:
             type: plait.core.Log
           - id: bad.id
             type: plait.core.Log
-            taskCache: {enabled: true}
+            taskCache: {enabled: "yes"}
           - type: plait.core.Log
           - id: c
           - id: d
@@ -237,17 +237,15 @@ def test_every_structural_problem_is_reported_at_once() -> None:
         "only lowercase letters, digits, '.', '_' and '-'",
         "flow.yml:3:1: unknown flow property 'taks'; did you mean 'tasks'? (allowed: id, "
         "namespace, description, labels, inputs, variables, tasks, outputs, pluginDefaults, "
-        "errors, finally, triggers, concurrency)",
+        "errors, finally, triggers, concurrency, revision, taskDefaults, logToFile)",
         "flow.yml:4:1: 'afterExecution' is a Kestra flow property that plait does not support",
-        "flow.yml:5:1: 'taskDefaults' is a Kestra flow property that plait does not support; "
-        "rename it to 'pluginDefaults'",
+        "flow.yml:5:1: 'sla' is a Kestra flow property that plait does not support",
         "flow.yml:10:5: duplicate key 'message' (first written at line 9); remove one of them",
         "flow.yml:11:9: duplicate task id 'a' (first used at line 7); task ids must be unique "
         "in a flow, nested tasks included",
         "flow.yml:13:9: task #3: invalid task id 'bad.id': must start with a letter or a digit "
         "and contain only letters, digits, '_' and '-'",
-        "flow.yml:15:5: task 'bad.id': 'taskCache' is a Kestra task property that plait does "
-        "not support",
+        "flow.yml:15:26: task 'bad.id': taskCache 'enabled' must be true or false, got 'yes'",
         "flow.yml:16:5: task #4: missing required 'id'",
         "flow.yml:17:5: task 'c': missing required 'type'",
         "flow.yml:20:14: task 'd': 'timeout' must be an ISO-8601 duration such as PT5M, got "

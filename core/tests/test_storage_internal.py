@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 import pluggy
@@ -13,6 +14,7 @@ from plait.state import SqliteRepository
 from plait.storage import InternalStorage, LocalStorage, StorageNotFoundError, TaskRunStorage
 from plait_sdk import hookspecs
 from plait_sdk.context import TaskStorage
+from plait_sdk.testing import files_in, tiny_filesystem
 
 RUN = {
     "namespace": "company.team",
@@ -241,3 +243,79 @@ def test_builtin_plugin_registers_local_storage_and_sqlite(tmp_path: Path) -> No
     assert custom.root == (tmp_path / "elsewhere").resolve()
     with repositories["sqlite"](home, {"path": tmp_path / "other.db"}) as other:
         assert other.path == tmp_path / "other.db"
+
+
+# Disk errors, on a real full or read-only disk: a tiny tmpfs (mounting needs root; these tests
+# skip elsewhere). Each is one line naming the file and the cause, and leaves nothing behind.
+
+CAPACITY = 256 * 1024
+TOO_BIG = 4 * CAPACITY
+DATA_URI = f"{PREFIX}/tasks/extract/R1/data.bin"
+
+
+@pytest.fixture
+def full_root(tmp_path: Path) -> Iterator[Path]:
+    """A storage root on a disk of ``CAPACITY`` bytes."""
+    with tiny_filesystem(tmp_path / "small-storage", CAPACITY) as root:
+        yield root
+
+
+@pytest.fixture
+def full_storage(full_root: Path) -> TaskRunStorage:
+    return InternalStorage(LocalStorage(full_root)).for_task_run(**RUN)
+
+
+def test_put_stream_on_a_full_disk_names_the_uri(full_storage: TaskRunStorage, full_root) -> None:
+    with pytest.raises(StorageError) as raised:
+        full_storage.put_stream("data.bin", io.BytesIO(b"x" * TOO_BIG))
+
+    assert str(raised.value) == f"cannot write {DATA_URI}: No space left on device"
+    assert files_in(full_root) == []
+
+
+def test_writer_on_a_full_disk_names_the_uri(full_storage: TaskRunStorage, full_root) -> None:
+    with pytest.raises(StorageError) as raised, full_storage.writer("data.bin") as (_, file):
+        for _ in range(TOO_BIG // 65536):
+            file.write(b"x" * 65536)
+
+    assert str(raised.value) == f"cannot write {DATA_URI}: No space left on device"
+    assert files_in(full_root) == []
+
+
+def test_moving_a_file_onto_a_full_disk_fails_whole(
+    full_storage: TaskRunStorage, full_root: Path, tmp_path: Path
+) -> None:
+    """A file of the working directory (another disk) is copied, then removed: not here."""
+    source = tmp_path / "out.bin"
+    source.write_bytes(b"x" * TOO_BIG)
+
+    with pytest.raises(StorageError, match=r"^cannot write .*: No space left on device$"):
+        full_storage.put_file(source, "data.bin", move=True)
+
+    assert files_in(full_root) == []
+    assert source.stat().st_size == TOO_BIG, "the source is kept when it could not be stored"
+
+
+def test_download_to_a_full_disk_names_the_path(
+    task_storage: TaskRunStorage, tmp_path: Path
+) -> None:
+    uri = task_storage.put_stream("data.bin", io.BytesIO(b"x" * TOO_BIG))
+    with tiny_filesystem(tmp_path / "work", CAPACITY) as work:
+        target = work / "inputs" / "data.bin"
+
+        with pytest.raises(StorageError) as raised:
+            task_storage.download(uri, target)
+
+        assert str(raised.value) == f"cannot write {target}: No space left on device"
+        assert files_in(work) == []
+
+
+def test_read_only_storage_names_the_uri_and_the_folder(tmp_path: Path) -> None:
+    with tiny_filesystem(tmp_path / "storage", CAPACITY, read_only=True) as root:
+        task_storage = InternalStorage(LocalStorage(root)).for_task_run(**RUN)
+
+        with pytest.raises(StorageError) as raised, task_storage.writer("data.bin"):
+            pytest.fail("the block never runs: the file cannot even be created")
+
+    staging = root / ".plait-staging"
+    assert str(raised.value) == f"cannot write {DATA_URI}: Read-only file system ({staging})"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
@@ -14,6 +15,7 @@ import pytest
 from plait.errors import StorageError
 from plait.storage.local import LocalStorage
 from plait_sdk.storage import StorageBackend
+from plait_sdk.testing import files_in, tiny_filesystem
 
 KEY = "dev/flow/executions/E1/tasks/t/R1/data.csv"
 
@@ -105,6 +107,21 @@ def test_failed_write_leaves_nothing_and_keeps_the_old_file(storage: LocalStorag
         storage.put_stream(KEY, GeneratedStream(10_000_000, fail_after=2_000_000))
     assert files_under(storage.root) == [KEY]
     assert (storage.root / KEY).read_bytes() == b"committed"
+
+
+def test_write_on_a_real_full_disk_keeps_the_old_file_and_no_part(tmp_path: Path) -> None:
+    """ENOSPC from the kernel (a 256 KiB tmpfs; needs root, skipped elsewhere)."""
+    with tiny_filesystem(tmp_path / "storage", 256 * 1024) as root:
+        storage = LocalStorage(root)
+        storage.put_stream(KEY, io.BytesIO(b"the previous version"))
+
+        with pytest.raises(OSError) as raised:
+            storage.put_stream(KEY, GeneratedStream(1024 * 1024))
+
+        assert raised.value.errno == errno.ENOSPC
+        assert files_in(root) == [KEY], "no temporary file is left"
+        with storage.open(KEY) as stream:
+            assert stream.read() == b"the previous version"
 
 
 def test_large_stream_is_copied_in_bounded_memory(storage: LocalStorage) -> None:

@@ -114,11 +114,20 @@ class Engine:
         *,
         parent: Execution | None = None,
         listener: ExecutionListener | None = None,
+        labels: Mapping[str, str] | None = None,
+        inherit_labels: bool = False,
     ) -> ExecutionRun:
-        """Create the execution (inputs resolved and stored); raises FlowValidationError."""
+        """Create the execution (inputs resolved and stored); raises FlowValidationError.
+        ``labels`` are added to the flow's (see :func:`plait.executor.prepare.execution_labels`)."""
         masker = SecretMasker()
         execution, resolved = new_execution(
-            self, flow, dict(inputs or {}), parent=parent, masker=masker
+            self,
+            flow,
+            dict(inputs or {}),
+            parent=parent,
+            masker=masker,
+            labels=labels,
+            inherit_labels=inherit_labels,
         )
         run = ExecutionRun(self, flow, execution, listener)
         run.masker = masker

@@ -177,8 +177,12 @@ def load_distribution(path: Path) -> Distribution:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise DistributionError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise DistributionError(f"{path}: not UTF-8 text (at byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise DistributionError(f"{path}: invalid TOML: {exc}") from None
+    except RecursionError:  # tomllib recurses once per level of nested arrays and tables
+        raise DistributionError(f"{path}: invalid TOML: nested too deeply") from None
     reader = _Reader(path, data)
     distribution = reader.distribution()
     reader.check_backend_types(distribution)

@@ -119,9 +119,9 @@ class Registry:
 
 
 def _builtin_modules() -> list[ModuleType]:
-    from plait.builtin import filters, flow_tasks, loops, secrets, storage, tasks, triggers
+    from plait.builtin import filters, flow_tasks, kv, loops, secrets, storage, tasks, triggers
 
-    return [tasks, flow_tasks, loops, triggers, filters, storage, secrets]
+    return [tasks, flow_tasks, loops, kv, triggers, filters, storage, secrets]
 
 
 def registered_backends(distributions: set[str]) -> tuple[dict[str, set[str]], set[str]]:

@@ -36,26 +36,47 @@ def _venv_cache(shared_venv_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 @pytest.fixture(scope="session")
 def probe_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny pure-Python wheel, written by hand so that installing it needs no network."""
-    folder = tmp_path_factory.mktemp("wheels")
-    dist = f"{PROBE_PACKAGE}-1.0"
+    return build_wheel(
+        tmp_path_factory.mktemp("wheels"),
+        PROBE_PACKAGE,
+        {f"{PROBE_PACKAGE}/__init__.py": b'MESSAGE = "probe installed"\n'},
+    )
+
+
+@pytest.fixture(scope="session")
+def published_kestra_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A wheel named ``kestra`` standing for the library on PyPI, whose ``Kestra.outputs`` says
+    that it, not plait's module, ran."""
+    source = (
+        b"class Kestra:\n"
+        b"    @staticmethod\n"
+        b"    def outputs(values):\n"
+        b"        print('published library got', sorted(values))\n"
+    )
+    return build_wheel(tmp_path_factory.mktemp("kestra-wheel"), "kestra", {"kestra.py": source})
+
+
+def build_wheel(folder: Path, name: str, files: dict[str, bytes], version: str = "1.0") -> Path:
+    """A pure-Python wheel of distribution ``name`` holding ``files`` (path -> content)."""
+    dist = f"{name}-{version}"
     files = {
-        f"{PROBE_PACKAGE}/__init__.py": b'MESSAGE = "probe installed"\n',
+        **files,
         f"{dist}.dist-info/METADATA": (
-            f"Metadata-Version: 2.1\nName: {PROBE_PACKAGE}\nVersion: 1.0\n".encode()
+            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode()
         ),
         f"{dist}.dist-info/WHEEL": (
             b"Wheel-Version: 1.0\nGenerator: plait-tests\nRoot-Is-Purelib: true\n"
             b"Tag: py3-none-any\n"
         ),
     }
-    record = [f"{name},sha256={_digest(data)},{len(data)}" for name, data in files.items()] + [
+    record = [f"{path},sha256={_digest(data)},{len(data)}" for path, data in files.items()] + [
         f"{dist}.dist-info/RECORD,,"
     ]
     files[f"{dist}.dist-info/RECORD"] = ("\n".join(record) + "\n").encode()
     wheel = folder / f"{dist}-py3-none-any.whl"
     with zipfile.ZipFile(wheel, "w") as archive:
-        for name, data in files.items():
-            archive.writestr(name, data)
+        for path, data in files.items():
+            archive.writestr(path, data)
     return wheel
 
 

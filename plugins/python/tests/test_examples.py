@@ -14,7 +14,7 @@ def _cases() -> list[Any]:
         for example in task.examples:
             in_docker = "docker" in example.flow or "containerImage" in example.flow
             marks = [pytest.mark.docker] if in_docker else []
-            if "beforeCommands" in example.flow:
+            if "beforeCommands" in example.flow or "dependencies" in example.flow:
                 marks.append(pytest.mark.slow)
             cases.append(pytest.param(example, in_docker, id=example.title, marks=marks))
     return cases

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from plait_python.recipe import Recipe
 from plait_python.venvs import CACHE_ENV_VAR, METADATA_FILE, cache_key
 
 SCRIPT = "io.kestra.plugin.scripts.python.Script"
@@ -53,7 +54,7 @@ def test_before_commands_install_into_a_cached_environment(
 
     first = plait_runner.run_task(SCRIPT, properties)
     assert first.state == "SUCCESS", first.error
-    link = plait_home / "cache" / "venvs" / cache_key(before)
+    link = plait_home / "cache" / "venvs" / cache_key(Recipe.of(before))
     environment = link.resolve()
     assert f"probe installed in {environment}" in log_messages(first, "INFO")
     assert any("creating a virtual environment" in m for m in log_messages(first))
@@ -83,5 +84,5 @@ def test_failed_before_commands_fail_the_task_and_cache_nothing(
     )
     assert result.state == "FAILED"
     assert "exited with code" in result.error
-    assert not (cache / cache_key(before)).exists()
-    assert list(cache.glob(f"{cache_key(before)}-*")) == []
+    assert not (cache / cache_key(Recipe.of(before))).exists()
+    assert list(cache.glob(f"{cache_key(Recipe.of(before))}-*")) == []

@@ -5,7 +5,7 @@ published with an entry point in the ``plait`` group.
 """
 
 from plait_sdk.context import RunContext, SubflowRun, TaskLogger, TaskStorage
-from plait_sdk.errors import TaskFailure, UnsafePathError
+from plait_sdk.errors import TaskFailure, UnsafePathError, os_error_message, reporting_os_errors
 from plait_sdk.expressions import ExpressionServices, needs_context
 from plait_sdk.flowable import (
     Branch,
@@ -23,7 +23,7 @@ SDK_MAJOR = 1
 """Plugins declare the SDK major they were built for (``PLAIT_SDK_MAJOR`` in the plugin module);
 the kernel refuses plugins built for another major."""
 
-__version__ = "1.1.0"
+__version__ = "1.2.0"
 
 __all__ = [
     "SDK_MAJOR",
@@ -46,7 +46,9 @@ __all__ = [
     "UnsafePathError",
     "hookimpl",
     "needs_context",
+    "os_error_message",
     "output",
     "prop",
+    "reporting_os_errors",
     "tasks_prop",
 ]

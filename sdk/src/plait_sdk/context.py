@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol, runtime_checkable
 
+from plait_sdk.kv import KVStore
+
 
 @runtime_checkable
 class TaskLogger(Protocol):
@@ -101,13 +103,25 @@ class RunContext(Protocol):
         ...
 
     def run_subflow(
-        self, namespace: str, flow_id: str, inputs: Mapping[str, Any], *, wait: bool
+        self,
+        namespace: str,
+        flow_id: str,
+        inputs: Mapping[str, Any],
+        *,
+        wait: bool,
+        labels: Mapping[str, str] | None = None,
+        inherit_labels: bool = False,
     ) -> SubflowRun:
-        """Run another stored flow as a child execution."""
+        """Run another stored flow as a child execution, with ``labels`` added to its own
+        (and all of this execution's with ``inherit_labels``; its system labels always)."""
         ...
 
     def cancelled(self) -> bool:
         """True once the engine asked the task to stop (timeout, kill); long tasks poll it."""
+        ...
+
+    def kv(self, namespace: str | None = None) -> KVStore:
+        """The KV store of ``namespace`` (the flow's namespace by default)."""
         ...
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
+from plait_sdk.kv import KVStore
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 NEEDS_CONTEXT_ATTR = "__plait_needs_context__"
@@ -36,4 +38,8 @@ class ExpressionServices(Protocol):
 
     def variables(self) -> dict[str, Any]:
         """The variables the current expression is evaluated with."""
+        ...
+
+    def kv(self, namespace: str | None = None) -> KVStore:
+        """The KV store of ``namespace`` (the flow's namespace by default)."""
         ...

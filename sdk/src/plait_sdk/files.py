@@ -2,7 +2,8 @@
 runs something over local files (scripts, queries, commands).
 
 File names come from flows, so every one goes through :func:`safe_join`: no name can reach outside
-the working directory, whether by ``..``, an absolute path, or a symbolic link.
+the working directory, whether by ``..``, an absolute path, or a symbolic link. A disk error while
+writing one (a full disk, a read-only folder) fails the task with a line naming the file.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from plait_sdk.context import RunContext
-from plait_sdk.errors import UnsafePathError
+from plait_sdk.errors import UnsafePathError, reporting_os_errors
 from plait_sdk.task import TaskOutputs, TaskProperties, output, prop
 
 STORAGE_SCHEME = "plait://"
@@ -87,7 +88,8 @@ class Workspace:
     @classmethod
     def create(cls, ctx: RunContext) -> Workspace:
         workspace = cls(ctx.working_dir())
-        workspace.output_dir.mkdir(parents=True, exist_ok=True)
+        with reporting_os_errors(workspace.output_dir, action="create"):
+            workspace.output_dir.mkdir(parents=True, exist_ok=True)
         return workspace
 
     def variables(self, root_as_seen: str | None = None) -> dict[str, Any]:
@@ -108,11 +110,12 @@ class Workspace:
             target = safe_join(self.root, name)
             if target.is_dir():
                 raise UnsafePathError(f"input file name {name!r} names a directory")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(value, str) and value.startswith(STORAGE_SCHEME):
-                ctx.storage.download(value, target)
-            else:
-                target.write_text(value if isinstance(value, str) else str(value), "utf-8")
+            with reporting_os_errors(target):
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if isinstance(value, str) and value.startswith(STORAGE_SCHEME):
+                    ctx.storage.download(value, target)
+                else:
+                    target.write_text(value if isinstance(value, str) else str(value), "utf-8")
             written.append(target)
         return written
 

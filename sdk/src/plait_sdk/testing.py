@@ -12,7 +12,10 @@ each test gets its own home, state database and internal storage.
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -165,6 +168,45 @@ def check_task_type(
             f"{task.type} breaks the plugin contract:\n" + "\n".join(f"  {f}" for f in found),
             pytrace=False,
         )
+
+
+@contextmanager
+def tiny_filesystem(path: Path, size: int, *, read_only: bool = False) -> Iterator[Path]:
+    """A real filesystem of ``size`` bytes mounted at ``path`` (a tmpfs) for the block.
+
+    Writing more than ``size`` bytes there fails with the kernel's own "No space left on
+    device", and ``read_only=True`` gives "Read-only file system": what a task meets on a full
+    or read-only disk, with no mock. Mounting needs root (or CAP_SYS_ADMIN) on Linux; the test
+    is skipped where it cannot mount."""
+    path.mkdir(parents=True, exist_ok=True)
+    options = f"size={size}" + (",ro" if read_only else "")
+    try:
+        mounted = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        problem = mounted.stderr.strip() if mounted.returncode else None
+    except OSError as exc:  # no mount command at all
+        problem = str(exc)
+    if problem is not None:
+        pytest.skip(f"cannot mount a tmpfs at {path}: {problem}")
+    try:
+        yield path
+    finally:
+        # Lazy: a process that still holds a file open there does not fail the teardown.
+        subprocess.run(["umount", "--lazy", str(path)], check=True)
+
+
+def files_in(folder: Path) -> list[str]:
+    """Every file under ``folder`` (relative paths, sorted), hidden temporary files included:
+    what a test compares with ``[]`` to show that a failed write left nothing behind."""
+    return sorted(
+        Path(parent, name).relative_to(folder).as_posix()
+        for parent, _, names in os.walk(folder)
+        for name in names
+    )
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ documentation is generated from them.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import unicodedata
@@ -16,9 +15,17 @@ from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
 from datetime import UTC, datetime
 from typing import Any
 
-import jq
 from plait_sdk import ExpressionServices, hookimpl, needs_context
 
+from plait.builtin import (
+    collection_filters,
+    data_formats,
+    generated_values,
+    hash_filters,
+    number_format,
+    text_filters,
+)
+from plait.builtin.jq_runner import shared_pool
 from plait.expressions import accepts_undefined
 from plait.expressions.javadate import format_named_or_pattern
 from plait.expressions.temporal import add, epoch_micros, in_zone, to_datetime, zone
@@ -32,11 +39,6 @@ MAX_RENDERINGS = 100
 # --- data -----------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=256)
-def _jq_program(expression: str) -> Any:
-    return jq.compile(expression)
-
-
 def jq_results(value: Any, expression: str) -> list[Any]:
     """Run a jq program on JSON text or on a value and return the list of all its results.
 
@@ -44,7 +46,7 @@ def jq_results(value: Any, expression: str) -> list[Any]:
     Example: ``{{ outputs.api.body | jq('.products') | first }}``
     """
     text = value if isinstance(value, str) else to_json(value)
-    return list(_jq_program(expression).input_text(text).all())
+    return shared_pool().results(expression, text)
 
 
 def first_item(value: Any) -> Any:
@@ -301,15 +303,52 @@ def random_uuid() -> str:
 def render(services: ExpressionServices, template: Any, recursive: bool = True) -> Any:
     """Render a string holding expressions (such as a flow variable) with the same variables.
 
-    By default, renders again until the result no longer changes.
+    In a map or a list, every string is rendered (and every map key, once). By default, each
+    string renders again until the result no longer changes.
     Example: ``{{ render(vars.start_date) }}``
     """
-    previous, result = template, services.render(template)
+    return _rendered(services, template, recursive, 0)
+
+
+@needs_context
+def render_once(services: ExpressionServices, template: Any) -> Any:
+    """Render a string holding expressions once: ``render(template, recursive=false)``.
+
+    Example: ``{{ renderOnce(vars.message) }}``
+    """
+    return _rendered(services, template, False, 0)
+
+
+def _rendered(services: ExpressionServices, value: Any, recursive: bool, depth: int) -> Any:
+    if depth > MAX_RENDERINGS:
+        raise ValueError(f"the template still changes after {MAX_RENDERINGS} renderings")
+    if isinstance(value, Mapping):
+        return {
+            services.render(key) if isinstance(key, str) else key: _rendered(
+                services, item, recursive, depth
+            )
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_rendered(services, item, recursive, depth) for item in value]
+    if not isinstance(value, str):
+        return value
+    previous, result = value, services.render(value)
     for _ in range(MAX_RENDERINGS):
-        if not recursive or not isinstance(result, str) or result == previous:
+        if not recursive or result == previous:
             return result
+        if not isinstance(result, str):  # a map or list, whose strings may hold more
+            return _rendered(services, result, recursive, depth + 1)
         previous, result = result, services.render(result)
     raise ValueError(f"the template still changes after {MAX_RENDERINGS} renderings")
+
+
+def json_function(json: Any) -> Any:
+    """Read JSON text into a value: Kestra's former name of ``fromJson``, for older flows.
+
+    Example: ``{{ json('{"a": [1, 2]}').a | length }}`` gives ``2``
+    """
+    return from_json(json)
 
 
 @needs_context
@@ -352,6 +391,11 @@ def register_filters() -> dict[str, Callable[..., Any]]:
         "date": format_date,
         "dateAdd": add_to_date,
         **{name: _epoch_filter(name) for name in _EPOCH_UNITS},
+        **text_filters.FILTERS,
+        **hash_filters.FILTERS,
+        **collection_filters.FILTERS,
+        **number_format.FILTERS,
+        **data_formats.FILTERS,
     }
 
 
@@ -364,4 +408,8 @@ def register_functions() -> dict[str, Callable[..., Any]]:
         "read": read,
         "secret": secret,
         "fromJson": from_json,
+        "json": json_function,
+        "renderOnce": render_once,
+        **data_formats.FUNCTIONS,
+        **generated_values.FUNCTIONS,
     }

@@ -109,6 +109,19 @@ class SubflowProperties(TaskProperties):
         description="Fail this task when the subflow ends FAILED or KILLED (needs `wait`).",
         dynamic=False,
     )
+    inheritLabels: bool = prop(
+        False,
+        description="Give the subflow's execution every label of this execution (without it, "
+        "only the system ones such as `system.correlationId`). A label the subflow declares "
+        "itself keeps its own value.",
+        dynamic=False,
+    )
+    labels: dict[str, Any] | list[dict[str, Any]] | None = prop(
+        None,
+        description="Labels added to the subflow's execution: a map, or Kestra's list of "
+        "`{key, value}`.",
+        examples=[{"source": "{{ flow.id }}"}],
+    )
 
 
 class SubflowOutputs(TaskOutputs):
@@ -117,6 +130,22 @@ class SubflowOutputs(TaskOutputs):
     outputs: dict[str, Any] = output(
         default_factory=dict, description="The subflow's flow outputs (when waited for)."
     )
+
+
+def label_map(labels: dict[str, Any] | list[dict[str, Any]] | None) -> dict[str, str]:
+    """Labels written as a map or as Kestra's list of ``{key, value}``, values as text."""
+    if isinstance(labels, list):
+        pairs = []
+        for item in labels:
+            if set(item) != {"key", "value"}:
+                raise TaskFailure(f"a label in a list needs a 'key' and a 'value', got {item}")
+            pairs.append((item["key"], item["value"]))
+    else:
+        pairs = list((labels or {}).items())
+    system = [str(k) for k, _ in pairs if str(k).startswith("system.")]
+    if system:
+        raise TaskFailure(f"labels {system} are system labels, which only the engine sets")
+    return {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in pairs}
 
 
 class Subflow(Task[SubflowProperties, SubflowOutputs]):
@@ -140,7 +169,14 @@ class Subflow(Task[SubflowProperties, SubflowOutputs]):
     )
 
     def run(self, props: SubflowProperties, ctx: RunContext) -> SubflowOutputs:
-        child = ctx.run_subflow(props.namespace, props.flowId, props.inputs or {}, wait=props.wait)
+        child = ctx.run_subflow(
+            props.namespace,
+            props.flowId,
+            props.inputs or {},
+            wait=props.wait,
+            labels=label_map(props.labels),
+            inherit_labels=props.inheritLabels,
+        )
         if props.wait and props.transmitFailed and child.state in ("FAILED", "KILLED"):
             raise TaskFailure(
                 f"subflow {props.namespace}.{props.flowId} (execution {child.execution_id}) "

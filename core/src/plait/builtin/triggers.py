@@ -7,7 +7,6 @@ import datetime as dt
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
 from plait_sdk import Example, hookimpl, prop
 from plait_sdk.task import example_flow
 from plait_sdk.trigger import (
@@ -69,6 +68,8 @@ class Schedule(ScheduleTrigger[ScheduleProperties]):
             ZoneInfo(props.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             return f"unknown timezone '{props.timezone}'"
+        from croniter import croniter  # loaded only by flows with a Schedule trigger
+
         fields = len(props.cron.split())
         if not croniter.is_valid(props.cron, second_at_beginning=props.withSeconds):
             return f"invalid cron expression '{props.cron}'"
@@ -82,6 +83,8 @@ class Schedule(ScheduleTrigger[ScheduleProperties]):
         return None
 
     def next_date(self, props: ScheduleProperties, after: dt.datetime) -> dt.datetime | None:
+        from croniter import croniter
+
         local = after.astimezone(ZoneInfo(props.timezone))
         found = croniter(props.cron, local, second_at_beginning=props.withSeconds)
         return found.get_next(dt.datetime).astimezone(dt.UTC)

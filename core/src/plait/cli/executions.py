@@ -26,7 +26,13 @@ def executions() -> None:
 @executions.command("list")
 @click.option("--namespace", help="Only executions of this namespace.")
 @click.option("--flow", "flow_id", help="Only executions of this flow id.")
-@click.option("--limit", default=20, show_default=True, help="How many, newest first.")
+@click.option(
+    "--limit",
+    default=20,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="How many, newest first.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON documents.")
 @server_option
 @user_errors

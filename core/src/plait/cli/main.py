@@ -35,6 +35,9 @@ def user_errors(fn: F) -> F:
             sys.exit(EXIT_INVALID)
         except PlaitError as exc:
             fail(str(exc), EXIT_FAILED)
+        except OSError as exc:  # a file or folder the user named cannot be used
+            where = f"{exc.filename}: " if exc.filename else ""
+            fail(f"{where}{exc.strerror or exc}", EXIT_FAILED)
 
     return wrapper  # type: ignore[return-value]
 
@@ -59,6 +62,7 @@ def _register_commands() -> None:
         executions,
         flows,
         inspect,
+        kv,
         plugin_cmd,
         plugins,
         run,
@@ -73,6 +77,7 @@ def _register_commands() -> None:
         executions,
         inspect,
         storage,
+        kv,
         plugins,
         plugin_cmd,
         dist,

@@ -9,19 +9,19 @@ import json
 import mimetypes
 import os
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from http.client import HTTPException
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from plait.errors import FlowValidationError, PlaitError, Problem
 from plait.state.model import Execution, LogEntry, parse_datetime
+
+if TYPE_CHECKING:
+    import urllib.error
 
 SERVER_ENV = "PLAIT_SERVER"
 TOKEN_ENV = "PLAIT_SERVER_TOKEN"
@@ -106,6 +106,10 @@ class Client:
         headers: Mapping[str, str] | None = None,
         timeout: float = REQUEST_TIMEOUT,
     ) -> Any:
+        import urllib.error  # HTTP client modules load only when a server is used
+        import urllib.request
+        from http.client import HTTPException
+
         request = urllib.request.Request(url, data=body, method=method, headers=dict(headers or {}))
         request.add_header("Accept", "application/json, text/event-stream")
         if self.authorization:
@@ -121,6 +125,8 @@ class Client:
             ) from None
 
     def _http_error(self, method: str, url: str, exc: urllib.error.HTTPError) -> RemoteError:
+        from http.client import HTTPException
+
         try:
             text = exc.read().decode("utf-8", errors="replace")
         except (OSError, HTTPException):
@@ -148,6 +154,8 @@ class Client:
         headers: Mapping[str, str] | None = None,
     ) -> Any:
         """The JSON answer of one request (None when it has no body)."""
+        from http.client import HTTPException
+
         url = self.url(path, params)
         with self._open(method, url, body, headers) as response:
             try:
@@ -167,6 +175,8 @@ class Client:
     def events(self, path: str) -> Iterator[tuple[str, str]]:
         """Server-sent events ``(event, data)`` until the stream ends or stays silent for
         ``STREAM_TIMEOUT`` seconds."""
+        from http.client import HTTPException
+
         url = self.url(path)
         with self._open("GET", url, timeout=STREAM_TIMEOUT) as response:
             name, data = "message", []

@@ -23,7 +23,9 @@ from plait.cli.tree import TaskRunTree, tree_text
 from plait.errors import FlowValidationError, PlaitError, Problem
 from plait.executor.abandoned import end_abandoned
 from plait.executor.events import ExecutionListener
-from plait.flows.input_types import InputValueError, coerce
+from plait.flows import limits
+from plait.flows.flow_file import read_flow_file
+from plait.flows.input_types import InputValueError, coerce, shown
 from plait.flows.model import InputDef
 from plait.state.model import Execution, LogEntry, TaskRun
 
@@ -94,12 +96,19 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def parse_inputs(pairs: tuple[str, ...]) -> dict[str, str]:
+    """``-i NAME=VALUE`` options as a mapping; each value at most ``PLAIT_MAX_INPUT_BYTES``."""
     values: dict[str, str] = {}
     problems = []
+    limit = limits.INPUT_BYTES
     for pair in pairs:
         name, sep, value = pair.partition("=")
-        if not sep or not name:
-            problems.append(Problem(f"input '{pair}' must be written NAME=VALUE", file="-i"))
+        if not sep or not name.strip():
+            problems.append(Problem(f"input {shown(pair)} must be written NAME=VALUE", file="-i"))
+            continue
+        size = limits.over_size(value, limit.value())
+        if size is not None:
+            what = f"the value of input '{name.strip()}'"
+            problems.append(Problem(limits.size_problem(what, size, limit), file="-i"))
             continue
         values[name.strip()] = value
     if problems:
@@ -175,10 +184,9 @@ def run_remote(
 ) -> NoReturn:
     """``plait run --server``: deploy, start with the inputs, follow to the end."""
     file = str(flow_file)
-    try:
-        source = flow_file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PlaitError(f"cannot read {file}: {exc}") from None
+    source = read_flow_file(flow_file, file)
+    if isinstance(source, Problem):
+        raise FlowValidationError([source])
     flow = client.deploy(source, file)
     triggers = [str(t.get("id")) for t in flow.get("triggers") or [] if isinstance(t, dict)]
     if triggers:

@@ -22,7 +22,13 @@ def is_loopback(host: str) -> bool:
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--port",
+    default=8080,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port to listen on.",
+)
 @user_errors
 def server(host: str, port: int) -> None:
     """Serve Kestra's REST API (under /api/v1 and /api/v1/main) and run executions.
@@ -33,6 +39,7 @@ def server(host: str, port: int) -> None:
     Executions left running by a server that died are carried on at start. Stop it with Ctrl-C.
     """
     import uvicorn
+    from uvicorn.config import STARTUP_FAILURE
 
     from plait.server.app import TOKENS_ENV, USERS_ENV, Auth, build_app
     from plait.server.runtime import ServerRuntime
@@ -55,6 +62,10 @@ def server(host: str, port: int) -> None:
         try:
             app = build_app(runtime, auth, scheduler)
             uvicorn.run(app, host=host, port=port, log_level="warning")
+        except SystemExit as exc:  # uvicorn exits 3 when it cannot listen, having said why
+            if exc.code != STARTUP_FAILURE:
+                raise
+            raise PlaitError(f"the server could not listen on {host}:{port} (see above)") from None
         finally:
             scheduler.stop()
             runtime.close()

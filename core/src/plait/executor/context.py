@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 from plait_sdk.context import SubflowRun
 
 from plait.errors import ExpressionError, PlaitError, StorageError
+from plait.executor.log_file import LogFile
 from plait.executor.masking import SecretMasker
+from plait.state.kv import NamespaceKV
 from plait.state.model import LogEntry, TaskRun
 from plait.storage.internal import TaskRunStorage
 
@@ -28,16 +30,30 @@ class TaskRunLogger:
     to the listener."""
 
     def __init__(
-        self, run: ExecutionRun, task_id: str, taskrun_id: str, level: str | None = None
+        self,
+        run: ExecutionRun,
+        task_id: str,
+        taskrun_id: str,
+        level: str | None = None,
+        file: LogFile | None = None,
     ) -> None:
         self._run = run
         self._task_id = task_id
         self._taskrun_id = taskrun_id
         self._threshold = LEVELS.index(level) if level in LEVELS else 0
+        self.file = file
+        """Where the lines go instead of the logs, when the task has ``logToFile``."""
 
     def _emit(self, level: str, message: str) -> None:
-        if LEVELS.index(level) >= self._threshold:
+        if LEVELS.index(level) < self._threshold:
+            return
+        if self.file is None:
             self._run.record_log(level, message, self._task_id, self._taskrun_id)
+            return
+        masked = self._run.masker.mask(message)
+        entry = log_entry(self._run.execution.id, level, masked, self._task_id, self._taskrun_id)
+        self.file.write(entry)
+        self._run.listener.log(entry)
 
     def debug(self, message: str) -> None:
         self._emit("DEBUG", message)
@@ -85,11 +101,21 @@ class ExecutionServices:
     def variables(self) -> dict[str, Any]:
         return dict(self._variables)
 
+    def kv(self, namespace: str | None = None) -> NamespaceKV:
+        return NamespaceKV(self._run.engine.repository, namespace or self._run.execution.namespace)
+
 
 class TaskRunContext:
     """One task run's view of the engine (implements plait_sdk.RunContext)."""
 
-    def __init__(self, job: ExecutionRun, run: TaskRun, *, log_level: str | None = None) -> None:
+    def __init__(
+        self,
+        job: ExecutionRun,
+        run: TaskRun,
+        *,
+        log_level: str | None = None,
+        log_to_file: bool = False,
+    ) -> None:
         execution = job.execution
         self._run = job
         self.run = run
@@ -98,7 +124,9 @@ class TaskRunContext:
         self.flow_id = execution.flow_id
         self.task_id = task_id = run.task_id
         self.taskrun_id = taskrun_id = run.id
-        self.log = TaskRunLogger(job, task_id, taskrun_id, log_level)
+        self.log = TaskRunLogger(
+            job, task_id, taskrun_id, log_level, LogFile() if log_to_file else None
+        )
         self.storage: TaskRunStorage = job.engine.storage.for_task_run(
             namespace=execution.namespace,
             flow_id=execution.flow_id,
@@ -138,15 +166,50 @@ class TaskRunContext:
         return self._run.masker.mask(text)
 
     def run_subflow(
-        self, namespace: str, flow_id: str, inputs: Mapping[str, Any], *, wait: bool
+        self,
+        namespace: str,
+        flow_id: str,
+        inputs: Mapping[str, Any],
+        *,
+        wait: bool,
+        labels: Mapping[str, str] | None = None,
+        inherit_labels: bool = False,
     ) -> SubflowRun:
-        return self._run.run_subflow(namespace, flow_id, inputs, wait=wait, stop=self._cancel)
+        return self._run.run_subflow(
+            namespace,
+            flow_id,
+            inputs,
+            wait=wait,
+            stop=self._cancel,
+            labels=labels,
+            inherit_labels=inherit_labels,
+        )
 
     def cancelled(self) -> bool:
         return self._cancel.is_set()
 
+    def kv(self, namespace: str | None = None) -> NamespaceKV:
+        return NamespaceKV(self._run.engine.repository, namespace or self.namespace)
+
     def cancel(self) -> None:
         self._cancel.set()
+
+    def store_log_file(self, attempt: int) -> str | None:
+        """With ``logToFile``, store the attempt's lines among the task run's files and say
+        where in the logs; returns the file's URI (None without lines or a file)."""
+        if self.log.file is None:
+            return None
+        try:
+            uri = self.log.file.store(self.storage, f"log-attempt-{attempt}.txt")
+        except (PlaitError, OSError) as exc:
+            self._run.record_log("WARN", f"the log file was not stored: {exc}", *self._ids())
+            return None
+        if uri is not None:
+            self._run.record_log("INFO", f"log lines of attempt {attempt}: {uri}", *self._ids())
+        return uri
+
+    def _ids(self) -> tuple[str, str]:
+        return self.task_id, self.taskrun_id
 
     def cleanup(self) -> None:
         if self._working_dir is not None:

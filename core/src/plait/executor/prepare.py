@@ -1,5 +1,6 @@
-"""Creating an execution: inputs resolved and stored (files uploaded, a parent's files adopted),
-secrets registered for masking; and flow outputs converted to their declared types."""
+"""Creating an execution: labels (Kestra's system labels included), inputs resolved and stored
+(files uploaded, a parent's files adopted), secrets registered for masking; and flow outputs
+converted to their declared types."""
 
 from __future__ import annotations
 
@@ -18,9 +19,56 @@ if TYPE_CHECKING:
     from plait.executor.services import EngineServices
 
 
+SYSTEM_PREFIX = "system."
+"""Labels the engine sets (Kestra's ``system.*``); a flow cannot declare them."""
+CORRELATION_ID = SYSTEM_PREFIX + "correlationId"
+"""Shared by an execution and every subflow execution it starts, at any depth: a root
+execution's is its own id."""
+
+
+def execution_labels(
+    flow: Flow,
+    execution_id: str,
+    parent: Execution | None,
+    given: Mapping[str, str],
+    *,
+    inherit: bool,
+) -> dict[str, str]:
+    """An execution's labels, as Kestra gives them: the flow's own (never a system one), then
+    the parent's (all of them with ``inherit``, else only its system labels), then ``given``
+    (a Subflow task's ``labels``, an API request's); the first one of a key wins. A
+    ``system.correlationId`` comes along from the parent, or is the execution's id."""
+    labels = {k: v for k, v in flow.labels.items() if not k.startswith(SYSTEM_PREFIX)}
+    inherited = dict(parent.labels) if parent is not None else {}
+    if not inherit:
+        inherited = {k: v for k, v in inherited.items() if k.startswith(SYSTEM_PREFIX)}
+    for source in (inherited, given):
+        for key, value in source.items():
+            labels.setdefault(key, value)
+    labels.setdefault(CORRELATION_ID, execution_id)
+    return labels
+
+
+def label_variables(labels: Mapping[str, str]) -> dict[str, Any]:
+    """``{{ labels.* }}``: a system label reads as ``labels.system.correlationId``."""
+    variables: dict[str, Any] = {}
+    system: dict[str, str] = {}
+    for key, value in labels.items():
+        if key.startswith(SYSTEM_PREFIX):
+            system[key.removeprefix(SYSTEM_PREFIX)] = value
+        else:
+            variables[key] = value
+    if system:
+        variables["system"] = system
+    return variables
+
+
 def typed_output(output_id: str, type_name: str, value: Any) -> Any:
     """A flow output converted to its declared type (as inputs are), or a PlaitError naming the
-    output and the type; FILE outputs must be storage URIs."""
+    output and the type; FILE outputs must be storage URIs. A STRING output keeps any value,
+    a map included, as Kestra keeps it."""
+    if type_name == "STRING" and not isinstance(value, str):
+        return value
     if type_name == "FILE":
         if not (isinstance(value, str) and value.startswith(f"{uris.SCHEME}://")):
             raise PlaitError(f"flow output '{output_id}': expected FILE (a plait:// URI)")
@@ -89,6 +137,8 @@ def new_execution(
     *,
     parent: Execution | None,
     masker: SecretMasker,
+    labels: Mapping[str, str] | None = None,
+    inherit_labels: bool = False,
 ) -> tuple[Execution, dict[str, Any]]:
     """Store the flow's revision, resolve inputs and create the execution (inputs masked);
     returns it with the inputs as tasks see them. Raises FlowValidationError before anything
@@ -99,8 +149,11 @@ def new_execution(
         flow.id,
         revision,
         {},
-        dict(flow.labels),
+        {},
         parent_id=parent.id if parent else None,
+    )
+    execution.labels = execution_labels(
+        flow, execution.id, parent, labels or {}, inherit=inherit_labels
     )
 
     def store_file(input_id: str, path: Any) -> str:

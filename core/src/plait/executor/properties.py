@@ -27,13 +27,25 @@ def is_dynamic(field: FieldInfo) -> bool:
     return bool(extra.get(DYNAMIC_KEY, False)) if isinstance(extra, dict) else False
 
 
-def _accepts_only_text(annotation: Any) -> bool:
-    if annotation is str:
-        return True
+def _options(annotation: Any) -> list[Any]:
+    """The types a property accepts (a union's members, without None)."""
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        options = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return bool(options) and all(a is str for a in options)
-    return False
+        return [a for a in typing.get_args(annotation) if a is not type(None)]
+    return [annotation]
+
+
+def _as_text_for(annotation: Any, value: Any) -> bool:
+    """Whether a rendered value goes to the property as text: always when it only accepts
+    text, and for a map when it accepts text but no map (a Log's ``message: "{{ map }}"``
+    prints the map as JSON, as in Kestra)."""
+    options = _options(annotation)
+    if not options or str not in options:
+        return False
+    if all(a is str for a in options):
+        return True
+    return isinstance(value, Mapping) and not any(
+        typing.get_origin(a) in (dict, Mapping) or a in (dict, Any) for a in options
+    )
 
 
 def _as_text(value: Any) -> Any:
@@ -57,7 +69,7 @@ def render_properties(
             rendered[key] = value
             continue
         result = render(value)
-        if _accepts_only_text(field.annotation):
+        if _as_text_for(field.annotation, result):
             result = _as_text(result)
         rendered[key] = result
     return rendered

@@ -22,7 +22,7 @@ from plait.executor.context import ExecutionServices, TaskRunContext, log_entry
 from plait.executor.events import ExecutionListener, NoListener
 from plait.executor.machine import Machine
 from plait.executor.masking import SecretMasker
-from plait.executor.prepare import json_safe, typed_output
+from plait.executor.prepare import json_safe, label_variables, typed_output
 from plait.executor.queue import WorkItem, WorkResult
 from plait.executor.variables import (
     OutputsMap,
@@ -116,7 +116,7 @@ class ExecutionRun:
             },
             "inputs": self.inputs,
             "vars": self.flow.variables,
-            "labels": execution.labels,
+            "labels": label_variables(execution.labels),
             "outputs": self.outputs,
             "trigger": (execution.trigger or {}).get("variables", {}),
         }
@@ -191,6 +191,8 @@ class ExecutionRun:
         *,
         wait: bool,
         stop: threading.Event | None = None,
+        labels: Mapping[str, str] | None = None,
+        inherit_labels: bool = False,
     ) -> SubflowRun:
         try:
             stored = self.engine.repository.get_flow(namespace, flow_id)
@@ -199,7 +201,9 @@ class ExecutionRun:
                 f"{exc}; store it first with `plait flows deploy FILE` (or run it once)"
             ) from None
         flow = self.engine.load(stored.source, file=f"{namespace}.{flow_id}@{stored.revision}")
-        child = self.engine.prepare(flow, dict(inputs), parent=self.execution)
+        child = self.engine.prepare(
+            flow, dict(inputs), parent=self.execution, labels=labels, inherit_labels=inherit_labels
+        )
         child._stop = stop if wait else None
         if wait:
             done = self.engine.execute(child)

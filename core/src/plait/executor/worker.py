@@ -8,15 +8,17 @@ import time
 import traceback
 from typing import TYPE_CHECKING, Any
 
-from plait_sdk import TaskFailure
+from plait_sdk import TaskFailure, os_error_message
 from plait_sdk.task import Task
 
 from plait.durations import parse_duration
 from plait.errors import PlaitError
+from plait.executor import task_cache
 from plait.executor.context import TaskRunContext
 from plait.executor.properties import render_properties, validate_properties
 from plait.executor.queue import WorkItem, WorkResult
 from plait.executor.retry import RetryPolicy
+from plait.expressions import budget
 from plait.flows import Flow, TaskDef, with_plugin_defaults
 from plait.state.model import Attempt, State
 
@@ -64,7 +66,9 @@ def run_task_run(job: ExecutionRun, item: WorkItem) -> WorkResult:
     while True:
         attempt = Attempt.new()
         result.attempts.append(attempt)
-        ctx = TaskRunContext(job, run, log_level=task.log_level)
+        ctx = TaskRunContext(
+            job, run, log_level=task.log_level, log_to_file=_logs_to_file(job, task)
+        )
         job.track(run.id, ctx)
         try:
             if job.cancelled:
@@ -99,6 +103,7 @@ def run_task_run(job: ExecutionRun, item: WorkItem) -> WorkResult:
             result.state, result.outputs = attempt.state, outputs
             return result
         finally:
+            attempt.log_file = ctx.store_log_file(number)
             job.untrack(run.id)
             ctx.cleanup()
 
@@ -143,35 +148,51 @@ def rendered_properties(
 def call_task(
     job: ExecutionRun, cls: type[Task[Any, Any]], task: TaskDef, ctx: TaskRunContext
 ) -> dict[str, Any]:
-    instance, props = rendered_properties(job, cls, task, ctx)
-    result = _call_with_timeout(task, instance, props, ctx)
+    deadline = _deadline(task)
+    with budget.deadline_within(deadline):  # a task's timeout covers rendering it too
+        instance, props = rendered_properties(job, cls, task, ctx)
+    key = task_cache.cache_key(cls.type, props, ctx.run) if task.cache else None
+    if key is not None and (cached := task_cache.reuse(job, task, ctx.run, key)) is not None:
+        return cached
+    result = _call_with_timeout(task, instance, props, ctx, deadline)
     if not isinstance(result, cls.Outputs):
         raise TaskFailure(
             f"task type {cls.type} returned {type(result).__name__}, "
             f"expected {cls.Outputs.__name__}"
         )
-    return dict(result.model_dump(mode="json", by_alias=True))
+    outputs = dict(result.model_dump(mode="json", by_alias=True))
+    if key is not None:
+        task_cache.remember(job, task, ctx.run, key, outputs)
+    return outputs
 
 
-def _call_with_timeout(
-    task: TaskDef, instance: Task[Any, Any], props: Any, ctx: TaskRunContext
-) -> Any:
+def _deadline(task: TaskDef) -> float | None:
+    """When the task must be done (``time.monotonic()``), from its ``timeout``."""
     if not task.timeout:
-        return instance.run(props, ctx)
+        return None
     duration = parse_duration(task.timeout)
     if duration is None:  # validated before the run
         raise TaskFailure(f"invalid timeout '{task.timeout}': expected ISO-8601 like PT5M")
+    return time.monotonic() + duration.total_seconds()
+
+
+def _call_with_timeout(
+    task: TaskDef, instance: Task[Any, Any], props: Any, ctx: TaskRunContext, deadline: float | None
+) -> Any:
+    if deadline is None:
+        return instance.run(props, ctx)
     box: dict[str, Any] = {}
 
     def target() -> None:
         try:
-            box["result"] = instance.run(props, ctx)
+            with budget.deadline_within(deadline):
+                box["result"] = instance.run(props, ctx)
         except BaseException as exc:
             box["error"] = exc
 
     thread = threading.Thread(target=target, name=f"task-{task.id}", daemon=True)
     thread.start()
-    thread.join(duration.total_seconds())
+    thread.join(max(0.0, deadline - time.monotonic()))
     if thread.is_alive():
         ctx.cancel()
         thread.join(5)
@@ -186,9 +207,16 @@ def failure_message(
 ) -> str:
     if isinstance(exc, TaskFailure | PlaitError):
         return ctx.mask(str(exc))
+    if isinstance(exc, OSError) and (disk_error := os_error_message(exc)):
+        return ctx.mask(disk_error)  # the machine's fault (full disk, permissions), not a bug
     # A bug in a task type: keep the traceback in the logs (at DEBUG).
     job.record_log("DEBUG", ctx.mask(traceback.format_exc()), task.id, taskrun_id)
     return ctx.mask(f"{type(exc).__name__}: {exc}")
+
+
+def _logs_to_file(job: ExecutionRun, task: TaskDef) -> bool:
+    """The task's ``logToFile``, else the flow's."""
+    return job.flow.log_to_file if task.log_to_file is None else task.log_to_file
 
 
 def _warns_on_retry(task: TaskDef) -> bool:

@@ -19,6 +19,7 @@ from jinja2 import pass_context
 from jinja2.exceptions import TemplateError
 from jinja2.runtime import Context
 from plait_sdk.expressions import NEEDS_CONTEXT_ATTR, ExpressionServices
+from plait_sdk.kv import KVStore
 
 from plait.errors import ExpressionError
 from plait.expressions.errors import CallFailed
@@ -71,6 +72,9 @@ class RenderServices:
 
     def variables(self) -> dict[str, Any]:
         return dict(self._variables)
+
+    def kv(self, namespace: str | None = None) -> KVStore:
+        return self._running("kv").kv(namespace)
 
     def _running(self, function: str) -> ExpressionServices:
         if self._outer is None:

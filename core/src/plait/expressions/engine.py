@@ -13,10 +13,13 @@ from typing import Any
 from jinja2 import Template, nodes
 from plait_sdk.expressions import ExpressionServices
 
+from plait.expressions import budget
+from plait.expressions.budget import RenderLimits
 from plait.expressions.calling import RenderServices, adapt, rendering_with
 from plait.expressions.errors import TEMPLATE_FILENAME, translate
+from plait.expressions.guards import guard_filter
 from plait.expressions.names import NameKind, UnknownName, find_unknown_names
-from plait.expressions.pebble import Prepared, has_markup, prepare
+from plait.expressions.pebble import ITERATE_FILTER, TEXT_FILTER, Prepared, has_markup, prepare
 from plait.expressions.references import OutputReference, find_output_references
 from plait.expressions.sandbox import PebbleEnvironment, PebbleUndefined
 
@@ -28,15 +31,27 @@ _RESULT = "__plait_value__"
 
 class ExpressionEngine:
     """Pebble-dialect templates over a Jinja sandbox, with the filters and functions that the
-    plugins registered (see :func:`plait.plugins.build_registry`)."""
+    plugins registered (see :func:`plait.plugins.build_registry`).
+
+    Every render runs under ``limits`` (by default from the environment, see
+    :mod:`plait.expressions.budget`)."""
 
     def __init__(
         self,
         filters: Mapping[str, Callable[..., Any]],
         functions: Mapping[str, Callable[..., Any]],
+        limits: RenderLimits | None = None,
     ) -> None:
+        self.limits = limits or RenderLimits.from_env()
         self._env = PebbleEnvironment()
         self._env.filters.update({name: adapt("filter", name, fn) for name, fn in filters.items()})
+        self._env.filters.update(
+            {
+                name: guard_filter(name, fn)
+                for name, fn in self._env.filters.items()
+                if name not in (TEXT_FILTER, ITERATE_FILTER)
+            }
+        )
         self._env.globals.update(
             {name: adapt("function", name, fn) for name, fn in functions.items()}
         )
@@ -61,7 +76,7 @@ class ExpressionEngine:
         if isinstance(value, str) and not has_markup(value):
             return value
         context = self._services(variables, services, task_id)
-        with rendering_with(context):
+        with budget.rendering(self.limits), rendering_with(context):
             return self._render_tree(value, variables, task_id)
 
     def render_string(
@@ -76,7 +91,8 @@ class ExpressionEngine:
         ``true``/``false``, null as nothing and dates as ISO-8601, as Kestra prints them."""
         if not has_markup(template):
             return template
-        with rendering_with(self._services(variables, services, task_id)):
+        context = self._services(variables, services, task_id)
+        with budget.rendering(self.limits), rendering_with(context):
             return self._render_text(template, variables, task_id)
 
     def evaluate(
@@ -185,6 +201,7 @@ class ExpressionEngine:
             value = context.vars[_RESULT]
             if isinstance(value, PebbleUndefined):
                 value._fail_with_undefined_error()
+            budget.check_printable(value)  # it will be stored or printed as JSON
             return value
         except Exception as error:
             raise translate(error, prepared, task_id) from None

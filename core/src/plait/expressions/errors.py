@@ -76,6 +76,8 @@ def translate(error: Exception, prepared: Prepared, task_id: str | None) -> Expr
         return ExpressionError(reason, expression=expression, task_id=task_id)
     if isinstance(error, ExpressionError):
         reason = error.reason
+    elif isinstance(error, RecursionError):
+        reason = "nested too deeply (a macro or render() that calls itself?)"
     elif isinstance(error, SecurityError | TemplateError | CallFailed):
         reason = str(error)
     else:

@@ -72,7 +72,7 @@ def compile_pattern(pattern: str) -> tuple[Element, ...]:
     while pos < len(pattern):
         char = pattern[pos]
         if char == "'":
-            text, pos = _quoted(pattern, pos)
+            text, pos = read_quoted(pattern, pos)
             elements.append(Literal(text))
             continue
         if char.isascii() and char.isalpha():
@@ -99,8 +99,9 @@ def compile_pattern(pattern: str) -> tuple[Element, ...]:
     return tuple(elements)
 
 
-def _quoted(pattern: str, pos: int) -> tuple[str, int]:
-    """Text of the quoted literal starting at ``pos`` (``''`` is a quote), and where it ends."""
+def read_quoted(pattern: str, pos: int) -> tuple[str, int]:
+    """Text of the quoted literal starting at ``pos`` (``''`` is a quote), and where it ends;
+    Java's date and number patterns quote alike."""
     if pattern.startswith("''", pos):
         return "'", pos + 2
     text = []
@@ -265,11 +266,20 @@ def _rfc_1123(value: datetime) -> str:
     return format_datetime(value, "EEE, d MMM yyyy HH:mm:ss ") + offset
 
 
+def _with_pattern(pattern: str) -> Callable[[datetime], str]:
+    return lambda value: format_datetime(value, pattern)
+
+
+PATTERN_FORMATS = {
+    "iso": "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX",
+    "iso_sec": "yyyy-MM-dd'T'HH:mm:ssXXX",
+    "sql": "yyyy-MM-dd HH:mm:ss.SSSSSS",
+    "sql_seq": "yyyy-MM-dd HH:mm:ss",
+}
+"""Kestra's own named formats, which are patterns."""
+
 NAMED_FORMATS: dict[str, Callable[[datetime], str]] = {
-    "iso": lambda v: format_datetime(v, "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX"),
-    "iso_sec": lambda v: format_datetime(v, "yyyy-MM-dd'T'HH:mm:ssXXX"),
-    "sql": lambda v: format_datetime(v, "yyyy-MM-dd HH:mm:ss.SSSSSS"),
-    "sql_seq": lambda v: format_datetime(v, "yyyy-MM-dd HH:mm:ss"),
+    **{name: _with_pattern(pattern) for name, pattern in PATTERN_FORMATS.items()},
     "iso_date_time": lambda v: f"{v.date().isoformat()}T{_iso_time(v)}{_offset(v)}{_region(v)}",
     "iso_zoned_date_time": lambda v: (
         f"{v.date().isoformat()}T{_iso_time(v)}{_offset(v)}{_region(v)}"
@@ -289,6 +299,46 @@ NAMED_FORMATS: dict[str, Callable[[datetime], str]] = {
     "rfc_1123_date_time": _rfc_1123,
 }
 """The names Kestra accepts in place of a pattern (``date('iso')``); ``iso`` is the default."""
+
+
+def java_text(value: date | time) -> str:
+    """A date value as Java's ``toString`` prints it, which is how Kestra prints a date in text.
+
+    An instant in UTC prints as ``Instant`` does (``2024-03-05T14:07:09Z``, seconds always);
+    another zoned date-time as ``ZonedDateTime`` does, seconds left out when zero
+    (``2013-09-08T16:19+02:00``) and a region zone named after it (``[Europe/Paris]``); a
+    local date or time without a zone. Fractions of a second print in groups of three digits.
+    """
+    if isinstance(value, datetime):
+        offset = value.utcoffset()
+        if offset is None:
+            return f"{value.date().isoformat()}T{_local_time(value)}"
+        if not offset and not _is_region(value.tzinfo):
+            return f"{value.strftime('%Y-%m-%dT%H:%M:%S')}{_fraction(value.microsecond)}Z"
+        return f"{value.date().isoformat()}T{_local_time(value)}{_offset(value)}{_region(value)}"
+    if isinstance(value, time):
+        offset = value.utcoffset()
+        zone = "" if offset is None else format_offset(offset, colon=True, zero="Z")
+        return _local_time(value) + zone
+    return value.isoformat()
+
+
+def _local_time(value: datetime | time) -> str:
+    """Java's ``LocalTime.toString``: ``HH:mm``, then ``:ss`` and the fraction when not zero."""
+    text = f"{value.hour:02d}:{value.minute:02d}"
+    if value.second or value.microsecond:
+        text += f":{value.second:02d}{_fraction(value.microsecond)}"
+    return text
+
+
+def _fraction(micros: int) -> str:
+    if not micros:
+        return ""
+    return f".{micros // 1000:03d}" if micros % 1000 == 0 else f".{micros:06d}"
+
+
+def _is_region(zone: tzinfo | None) -> bool:
+    return isinstance(zone, ZoneInfo) and zone.key not in ("UTC", "Etc/UTC", "Z")
 
 
 def format_named_or_pattern(value: datetime, spec: str) -> str:
@@ -375,6 +425,33 @@ def _month(text: str) -> int:
     if text.isdigit():
         return int(text)
     return next(i for i, name in enumerate(MONTHS, 1) if name.lower().startswith(text.lower()))
+
+
+_RFC_1123 = re.compile(
+    r"(?:[A-Za-z]{3},\s*)?(?P<day>\d{1,2}) (?P<month>[A-Za-z]{3}) (?P<year>\d{4}) "
+    r"(?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))? (?P<zone>GMT|[+-]\d{4})"
+)
+
+
+def parse_rfc_1123(text: str) -> datetime:
+    """Read an RFC 1123 date (``Tue, 3 Jun 2008 11:05:30 GMT``), as Java's
+    ``RFC_1123_DATE_TIME`` does: the day of the week and the seconds are optional."""
+    match = _RFC_1123.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(
+            f"'{text}' is not an RFC 1123 date (such as 'Tue, 3 Jun 2008 11:05:30 GMT')"
+        )
+    zone = match["zone"]
+    offset = UTC if zone == "GMT" else parse_zone(f"{zone[:3]}:{zone[3:]}")
+    return datetime(
+        int(match["year"]),
+        _month(match["month"]),
+        int(match["day"]),
+        int(match["hour"]),
+        int(match["minute"]),
+        int(match["second"] or 0),
+        tzinfo=offset,
+    )
 
 
 _FIXED_OFFSET = re.compile(r"([+-])(\d{1,2})(?::?(\d{2}))?(?::?(\d{2}))?")

@@ -14,7 +14,7 @@ from typing import Literal
 
 from jinja2 import nodes
 
-from plait.expressions.pebble import Prepared
+from plait.expressions.pebble import Prepared, called_function
 
 NameKind = Literal["filter", "test", "function"]
 
@@ -69,8 +69,8 @@ def _uses(tree: nodes.Template) -> Iterator[tuple[NameKind, str, int]]:
             yield "filter", node.name, node.lineno
         elif isinstance(node, nodes.Test):
             yield "test", node.name, node.lineno
-        elif isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name):
-            yield "function", node.node.name, node.lineno
+        elif isinstance(node, nodes.Call) and (name := called_function(node)) is not None:
+            yield "function", name, node.lineno
 
 
 def _defined_names(tree: nodes.Template) -> set[str]:

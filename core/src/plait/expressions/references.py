@@ -1,19 +1,23 @@
 """Which task outputs a template reads, found in its syntax tree without rendering anything.
 
 Flow validation uses it to refuse, before a run, ``outputs.X.Y`` where task X does not run
-earlier or declares no output Y.
+earlier or declares no output Y. A reference the template guards, by testing it with
+``is defined`` or giving it a fallback with ``??``, ``???`` or ``default``, is the author
+saying it may be missing: it is left out, as Kestra accepts ``{{ outputs.maybe ?? '' }}``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from jinja2 import nodes
 
-from plait.expressions.pebble import Prepared
+from plait.expressions.pebble import HAS_VALUE_TEST, Prepared
 
 OUTPUTS = "outputs"
+GUARD_TESTS = frozenset({"defined", "undefined", HAS_VALUE_TEST})
+"""Tests whose operand may be missing: ``is defined``, and what ``??``/``???`` compile to."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,19 +43,21 @@ def find_output_references(tree: nodes.Template, prepared: Prepared) -> list[Out
     """
     accesses = list(_unique(tree.find_all((nodes.Getattr, nodes.Getitem))))
     parent_of = {id(node.node): node for node in accesses}
+    guarded = _guarded(tree, parent_of)
     found: list[OutputReference] = []
     for node in accesses:
         task_id = _key(node)
         if task_id is None or not _is_outputs(node.node):
             continue
         parent = parent_of.get(id(node))
+        output = _key(parent) if parent is not None else None
         segment = prepared.segment_at(node.lineno)
-        if segment is None:
+        if segment is None or {(task_id, None), (task_id, output)} & guarded:
             continue
         found.append(
             OutputReference(
                 task_id=task_id,
-                output=_key(parent) if parent is not None else None,
+                output=output,
                 keyed=isinstance(parent, nodes.Getitem),
                 expression=prepared.text(segment),
                 offset=segment.start,
@@ -59,6 +65,33 @@ def find_output_references(tree: nodes.Template, prepared: Prepared) -> list[Out
         )
     found.sort(key=lambda ref: ref.offset)
     return found
+
+
+def _guarded(
+    tree: nodes.Template, parent_of: dict[int, nodes.Getattr | nodes.Getitem]
+) -> set[tuple[str, str | None]]:
+    """The ``(task id, output)`` pairs (output None: the whole task) the template guards."""
+    guarded: set[tuple[str, str | None]] = set()
+    for guard in _guard_operands(tree):
+        for node in guard.find_all((nodes.Getattr, nodes.Getitem)):
+            task_id = _key(node) if _is_outputs(node.node) else None
+            if task_id is not None:
+                parent = parent_of.get(id(node))
+                guarded.add((task_id, _key(parent) if parent is not None else None))
+        if isinstance(guard, nodes.Getattr | nodes.Getitem) and _is_outputs(guard.node):
+            task_id = _key(guard)
+            if task_id is not None:
+                guarded.add((task_id, None))
+    return guarded
+
+
+def _guard_operands(tree: nodes.Template) -> Iterator[nodes.Node]:
+    """The operands of ``is defined`` (and ``is not defined``), of ``??``/``???`` (which
+    compile to a test of their left side) and of the ``default`` filter."""
+    for node in tree.find_all((nodes.Test, nodes.Filter)):
+        guard = node.name in GUARD_TESTS if isinstance(node, nodes.Test) else node.name == "default"
+        if guard and node.node is not None:
+            yield node.node
 
 
 def _unique(found: Iterable[nodes.Node]) -> list[nodes.Getattr | nodes.Getitem]:

@@ -3,12 +3,13 @@ resolving ``a.b`` the way Pebble does.
 
 Templates come from flow files, so they must neither reach Python internals
 (``''.__class__.__mro__``), nor mutate the outputs they read (``outputs.api.clear()``), nor
-exhaust memory with one multiplication.
+exhaust memory or time: every call, operator and loop spends the render's budget (see
+:mod:`plait.expressions.budget` and :mod:`plait.expressions.guards`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
 from jinja2 import nodes
@@ -16,13 +17,11 @@ from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.runtime import ChainableUndefined, Context, StrictUndefined, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from plait.expressions.pebble import HAS_VALUE_TEST, TEXT_FILTER, PebbleParser
+from plait.expressions import budget
+from plait.expressions.guards import check_binop, check_call, check_str_format
+from plait.expressions.operators import DIALECT_GLOBALS, DIALECT_TESTS
+from plait.expressions.pebble import HAS_VALUE_TEST, ITERATE_FILTER, TEXT_FILTER, PebbleParser
 from plait.expressions.text import to_text
-
-MAX_REPEAT_SIZE = 10_000_000
-"""Largest string or list ``*`` may build."""
-MAX_EXPONENT = 10_000
-"""Largest exponent ``**`` accepts on integers."""
 
 WITHDRAWN = {
     "filters": frozenset({"e", "escape", "forceescape", "safe", "tojson", "urlize", "xmlattr"}),
@@ -78,6 +77,7 @@ for _cls in (Undefined, StrictUndefined):
 def _print(value: Any) -> str:
     if isinstance(value, Undefined):
         value._fail_with_undefined_error()
+    budget.check_time()
     return to_text(value)
 
 
@@ -105,7 +105,7 @@ def _empty_test(value: Any) -> bool:
 class PebbleEnvironment(ImmutableSandboxedEnvironment):
     """A sandbox that reads Pebble: see :mod:`plait.expressions.pebble` for the grammar."""
 
-    intercepted_binops = frozenset({"*", "**"})
+    intercepted_binops = frozenset({"*", "**", "+", "%"})
 
     def __init__(self) -> None:
         super().__init__(
@@ -119,9 +119,13 @@ class PebbleEnvironment(ImmutableSandboxedEnvironment):
             for name in names:
                 del table[name]
         self.filters[TEXT_FILTER] = _print
+        self.filters[ITERATE_FILTER] = budget.checked_iter
+        self.concat = budget.bounded_join  # type: ignore[method-assign]
         self.tests[HAS_VALUE_TEST] = _has_value
         self.tests["null"] = _null_test
         self.tests["empty"] = _empty_test
+        self.tests.update(DIALECT_TESTS)
+        self.globals.update(DIALECT_GLOBALS)
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         # Jinja's only hook for a parser subclass; the parser's methods themselves are public.
@@ -141,6 +145,13 @@ class PebbleEnvironment(ImmutableSandboxedEnvironment):
                 pass
         return super().getattr(obj, attribute)
 
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        """``a[missing]`` is as undefined as ``missing``, so ``??`` and ``is defined`` can test
+        it (Pebble); any other use still fails naming ``missing``."""
+        if isinstance(argument, Undefined):
+            return argument
+        return super().getitem(obj, argument)
+
     def unsafe_undefined(self, obj: Any, attribute: str) -> Undefined:
         return self.undefined(
             f"access to attribute `{attribute}` of a {type(obj).__name__} is not allowed",
@@ -150,23 +161,26 @@ class PebbleEnvironment(ImmutableSandboxedEnvironment):
         )
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
-        if operator == "*":
-            _check_repeat(left, right)
-            _check_repeat(right, left)
-        elif (
-            isinstance(left, int)
-            and isinstance(right, int)
-            and abs(left) > 1
-            and abs(right) > MAX_EXPONENT
-        ):
-            raise SecurityError(f"exponent {right} is larger than the {MAX_EXPONENT} allowed")
-        return super().call_binop(context, operator, left, right)
+        check_binop(operator, left, right)
+        return budget.check_result(super().call_binop(context, operator, left, right))
 
+    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        """Every call spends time; methods that pad, repeat or replace are checked first."""
+        budget.check_time()
+        check_call(__obj, args, kwargs)
+        return budget.check_result(super().call(__context, __obj, *args, **kwargs))
 
-def _check_repeat(sequence: Any, times: Any) -> None:
-    if isinstance(sequence, str | list | tuple) and isinstance(times, int):
-        size = len(sequence) * times
-        if size > MAX_REPEAT_SIZE:
-            raise SecurityError(
-                f"`*` would build {size} items, more than the {MAX_REPEAT_SIZE} allowed"
-            )
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        """``str.format`` as Jinja's sandbox runs it, with widths and values checked first."""
+        wrapped = super().wrap_str_format(value)
+        if wrapped is None:
+            return None
+        template = value.__self__
+        is_map = value.__name__ == "format_map"
+
+        def checked(*args: Any, **kwargs: Any) -> str:
+            named = args[0] if is_map and args and isinstance(args[0], Mapping) else kwargs
+            check_str_format(template, () if is_map else args, named)
+            return budget.check_result(wrapped(*args, **kwargs), "a text")
+
+        return checked

@@ -12,10 +12,22 @@ import calendar
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from plait.expressions.javadate import parse_datetime, parse_zone
+from plait.expressions.javadate import (
+    NAMED_FORMATS,
+    PATTERN_FORMATS,
+    parse_datetime,
+    parse_rfc_1123,
+    parse_zone,
+)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 NOON = time(12)
+"""The time a date value is given (Java's ``LocalDate`` in Kestra's date filters)."""
+MIDNIGHT = time(0)
+"""The time a date written alone in a string is read at (``'2024-07-01'``), as in Kestra."""
+RFC_1123 = "rfc_1123_date_time"
+ISO_FORMATS = frozenset(NAMED_FORMATS) - {RFC_1123, *PATTERN_FORMATS}
+"""Named formats that are ISO-8601 variants: a string in one is read as any ISO-8601 string."""
 
 EXACT_UNITS = {
     "NANOS": 0.001,
@@ -39,8 +51,9 @@ def zone(name: str | None) -> tzinfo | None:
 
 
 def to_datetime(value: Any, tz: tzinfo | None, existing_format: str | None = None) -> datetime:
-    """An aware datetime from a datetime, a date (at noon), epoch seconds or a string (ISO-8601,
-    or written with the Java pattern ``existing_format``)."""
+    """An aware datetime from a datetime, a date (at noon), epoch seconds or a string: ISO-8601
+    (a date alone is read at midnight), or written in ``existing_format``, a Java pattern or
+    one of the named formats (``rfc_1123_date_time``, ``iso_date_time``, ``sql``...)."""
     if isinstance(value, datetime):
         return value if value.tzinfo is not None else localize(value, tz)
     if isinstance(value, date):
@@ -48,9 +61,12 @@ def to_datetime(value: Any, tz: tzinfo | None, existing_format: str | None = Non
     if isinstance(value, int | float) and not isinstance(value, bool):
         return in_zone(datetime.fromtimestamp(value, UTC), tz)
     if isinstance(value, str):
-        if existing_format is not None:
-            return parse_datetime(value, existing_format, tz)
-        return _parse_iso(value, tz)
+        if existing_format is None or existing_format in ISO_FORMATS:
+            return _parse_iso(value, tz)
+        if existing_format == RFC_1123:
+            return parse_rfc_1123(value)
+        pattern = PATTERN_FORMATS.get(existing_format, existing_format)
+        return parse_datetime(value, pattern, tz)
     raise ValueError(f"cannot read a date from a {type(value).__name__}: {value!r}")
 
 
@@ -62,7 +78,7 @@ def _parse_iso(text: str, tz: tzinfo | None) -> datetime:
         region = parse_zone(name)
     try:
         if len(source) == 10:
-            return localize(datetime.combine(date.fromisoformat(source), NOON), tz)
+            return localize(datetime.combine(date.fromisoformat(source), MIDNIGHT), tz)
         parsed = datetime.fromisoformat(source)
     except ValueError:
         raise ValueError(f"'{text}' is not an ISO-8601 date; pass existingFormat") from None

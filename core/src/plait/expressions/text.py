@@ -11,6 +11,9 @@ from collections.abc import Mapping
 from datetime import date, datetime, time
 from typing import Any
 
+from plait.expressions.budget import check_int, check_printable
+from plait.expressions.javadate import java_text
+
 
 def to_text(value: Any) -> str:
     """The text of a value printed by ``{{ }}`` or joined by ``~``."""
@@ -23,12 +26,17 @@ def to_text(value: Any) -> str:
     if isinstance(value, Mapping | list | tuple | set | frozenset):
         return to_json(value)
     if isinstance(value, date | time):
-        return iso_text(value)
+        return java_text(value)
+    if isinstance(value, int):
+        check_int(value)
     return str(value)
 
 
 def to_json(value: Any) -> str:
-    """Compact JSON, as Jackson writes it; dates become ISO-8601 strings."""
+    """Compact JSON, as Jackson writes it; dates become ISO-8601 strings. Checked against the
+    render's size budget first, since a list repeating one large list prints far more than
+    its length says."""
+    check_printable(value)
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_default)
 
 

@@ -1,5 +1,6 @@
-"""Reading a flow's ``triggers`` and ``concurrency``: structure only (a trigger's properties are
-checked against its type by :mod:`plait.flows.validate`)."""
+"""Reading a flow's ``triggers`` and ``concurrency`` (structure only: a trigger's properties are
+checked against its type by :mod:`plait.flows.validate`), and the flow keys Kestra users write
+that only need a check: ``revision``, ``taskDefaults``, ``logToFile``."""
 
 from __future__ import annotations
 
@@ -82,3 +83,36 @@ def read_concurrency(value: Any, reader: Reader) -> Concurrency | None:
         )
         ok = False
     return Concurrency(limit, behavior) if ok else None
+
+
+def check_revision(data: dict[Any, Any], reader: Reader) -> None:
+    """``revision`` is accepted and otherwise ignored: Kestra sets it when it stores the flow,
+    and so does plait (``flow.revision`` is the stored revision). A written one must still be a
+    revision number, as Kestra's validation requires."""
+    value = data.get("revision")
+    if "revision" in data and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+        reader.problem(
+            ("revision",),
+            f"'revision' must be a whole number of at least 1, got {describe(value)} (it is set "
+            "when the flow is stored and may be left out)",
+        )
+
+
+def plugin_defaults_key(data: dict[Any, Any], reader: Reader) -> str:
+    """Which key holds the plugin defaults: ``pluginDefaults``, or Kestra's older name
+    ``taskDefaults``. Both at once is refused (Kestra keeps whichever it reads last)."""
+    if "taskDefaults" not in data:
+        return "pluginDefaults"
+    if "pluginDefaults" in data:
+        reader.problem(
+            ("taskDefaults",),
+            "'taskDefaults' is the older name of 'pluginDefaults'; write one of them, not both",
+            at_key=True,
+        )
+        return "pluginDefaults"
+    return "taskDefaults"
+
+
+def read_log_to_file(data: dict[Any, Any], reader: Reader) -> bool:
+    """The flow's ``logToFile``: the default of every task's."""
+    return bool(reader.kind(data.get("logToFile"), bool, ("logToFile",), "logToFile"))

@@ -87,14 +87,31 @@ def _input(input_id: str, raw: dict[str, Any], path: PathKey, reader: Reader) ->
         required=True if required is None else required,
     )
     ok = _input_constraints(definition, raw, path, reader, where)
-    if ok and raw.get("defaults") is not None:
-        definition.defaults = raw["defaults"]
-        if kind != "FILE":
-            try:
-                coerce(definition, raw["defaults"])
-            except InputValueError as exc:
-                reader.problem((*path, "defaults"), f"{where}invalid 'defaults': {exc}")
+    if "prefill" in raw and "defaults" in raw:
+        reader.problem(
+            (*path, "prefill"),
+            f"{where}'prefill' and 'defaults' cannot both be set: 'defaults' is used when no "
+            "value is given, 'prefill' only suggests one",
+            at_key=True,
+        )
+        ok = False
+    for key in ("defaults", "prefill"):
+        if ok and raw.get(key) is not None:
+            setattr(definition, key, raw[key])
+            _check_value(definition, raw[key], (*path, key), reader, f"{where}invalid '{key}': ")
     return definition
+
+
+def _check_value(
+    definition: InputDef, value: Any, path: PathKey, reader: Reader, where: str
+) -> None:
+    """A value written in the flow for the input must fit its type (a FILE's is a path)."""
+    if definition.type == "FILE":
+        return
+    try:
+        coerce(definition, value)
+    except InputValueError as exc:
+        reader.problem(path, f"{where}{exc}")
 
 
 def _input_constraints(

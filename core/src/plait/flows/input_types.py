@@ -17,12 +17,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from plait.durations import format_duration, parse_duration
+from plait.flows import limits
 from plait.flows.model import InputDef
 
 STORAGE_SCHEME = "plait://"
 
 COMMON_INPUT_KEYS = frozenset(
-    {"id", "name", "type", "description", "required", "defaults", "displayName"}
+    {"id", "name", "type", "description", "required", "defaults", "prefill", "displayName"}
 )
 INPUT_TYPES: dict[str, frozenset[str]] = {
     "STRING": frozenset({"validator"}),
@@ -84,27 +85,40 @@ def _string(value: Any, defn: InputDef) -> str:
     return text
 
 
+_INT_RANGE = f"INT between {limits.INT_MIN} and {limits.INT_MAX}"
+
+
 def _int(value: Any, defn: InputDef) -> int:
+    """A whole number within Java's ``long``, as text or a number (``3.0`` is 3)."""
+    number: int | None = None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if isinstance(value, str) and re.fullmatch(r"\s*[-+]?\d+\s*", value):
-        value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool):
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value if limits.INT_MIN <= value <= limits.INT_MAX else None
+    elif isinstance(value, str) and re.fullmatch(r"\s*[-+]?\d+\s*", value):
+        number = limits.int_in_range(value)
+    else:
         raise _expected("INT", value)
-    return int(_bounded(value, defn))
+    if number is None:
+        raise _expected(_INT_RANGE, value)
+    return int(_bounded(number, defn))
 
 
 def _float(value: Any, defn: InputDef) -> float:
+    """A finite double: text that is not a number, ``nan``, infinities and numbers beyond the
+    double range (``1e999``) are refused."""
     number: float | None = None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
+    try:
+        if isinstance(value, int | float | str) and not isinstance(value, bool):
             number = float(value)
-        except ValueError:
-            number = None
-    if number is None or not math.isfinite(number):
+    except ValueError:
+        number = None
+    except OverflowError:  # an integer beyond the double range
+        number = math.inf
+    if number is None:
         raise _expected("FLOAT", value)
+    if not math.isfinite(number):
+        raise _expected("a finite FLOAT (within the range of a double)", value)
     return float(_bounded(number, defn))
 
 
@@ -159,6 +173,15 @@ def _duration(value: Any, defn: InputDef) -> str:
     return format_duration(parsed)
 
 
+def _parse_json(text: str, what: str = "JSON") -> Any:
+    try:
+        return limits.load_json(text)
+    except json.JSONDecodeError as exc:
+        raise InputValueError(f"expected {what}, got {shown(text)} ({exc})") from None
+    except limits.JsonLimitError as exc:
+        raise InputValueError(str(exc)) from None
+
+
 def _json(value: Any, defn: InputDef) -> Any:
     if not isinstance(value, str):
         try:
@@ -166,10 +189,7 @@ def _json(value: Any, defn: InputDef) -> Any:
         except (TypeError, ValueError):
             raise _expected("JSON", value) from None
         return value
-    try:
-        return json.loads(value)
-    except json.JSONDecodeError as exc:
-        raise InputValueError(f"expected JSON, got {shown(value)} ({exc})") from None
+    return _parse_json(value)
 
 
 def _uri(value: Any, defn: InputDef) -> str:
@@ -191,12 +211,7 @@ def _select(value: Any, defn: InputDef) -> str:
 
 def _array(value: Any, defn: InputDef) -> list[Any]:
     what = f"ARRAY of {defn.item_type} (a JSON list such as [1, 2])"
-    items = value
-    if isinstance(value, str):
-        try:
-            items = json.loads(value)
-        except json.JSONDecodeError:
-            raise _expected(what, value) from None
+    items = _parse_json(value, what) if isinstance(value, str) else value
     if not isinstance(items, list | tuple):
         raise _expected(what, value)
     item_def = InputDef(id=defn.id, type=defn.item_type or "STRING")

@@ -14,7 +14,14 @@ from typing import Any
 
 from plait.errors import FlowValidationError, Problem
 from plait.flows import ids
-from plait.flows.flow_extras_reader import read_concurrency, read_triggers
+from plait.flows.flow_extras_reader import (
+    check_revision,
+    plugin_defaults_key,
+    read_concurrency,
+    read_log_to_file,
+    read_triggers,
+)
+from plait.flows.flow_file import read_flow_file
 from plait.flows.input_reader import input_type, read_inputs
 from plait.flows.model import COMMON_TASK_FIELDS, Flow, FlowOutputDef, PluginDefault
 from plait.flows.reader import Reader, describe, sort_problems
@@ -54,23 +61,13 @@ FLOW_KEYS = (
     "finally",
     "triggers",
     "concurrency",
+    "revision",
+    "taskDefaults",
+    "logToFile",
 )
-UNSUPPORTED_FLOW_KEYS = {
-    "taskDefaults": "; rename it to 'pluginDefaults'",
-    **dict.fromkeys(
-        (
-            "afterExecution",
-            "listeners",
-            "retry",
-            "sla",
-            "disabled",
-            "workerGroup",
-            "checks",
-            "revision",
-        ),
-        "",
-    ),
-}
+UNSUPPORTED_FLOW_KEYS = dict.fromkeys(
+    ("afterExecution", "listeners", "retry", "sla", "disabled", "workerGroup", "checks"), ""
+)
 """Kestra flow properties plait does not implement (-> a hint): refused by name, not ignored."""
 OUTPUT_KEYS = ("id", "type", "value", "description", "displayName")
 PLUGIN_DEFAULT_KEYS = ("type", "values", "forced")
@@ -90,10 +87,10 @@ def load_flow(
     """
     if isinstance(source, Path):
         file = file or str(source)
-        try:
-            source = source.read_text("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            return None, [Problem(f"cannot read the flow file: {exc}", file)]
+        text = read_flow_file(source, file)
+        if isinstance(text, Problem):
+            return None, [text]
+        source = text
     file = file or "<flow>"
     document = load_yaml(source, file)
     reader = Reader(file, document.source_map)
@@ -147,6 +144,7 @@ def _read_flow(
         if key in data and data[key] in ([], None):
             reader.problem((key,), f"'{key}' must contain at least one task")
     variables = reader.kind(data.get("variables"), dict, ("variables",), "variables")
+    check_revision(data, reader)
     return Flow(
         id=flow_id or "",
         namespace=namespace or "",
@@ -156,11 +154,12 @@ def _read_flow(
         variables=variables or {},
         tasks=lists["tasks"],
         outputs=_outputs(data.get("outputs"), reader),
-        plugin_defaults=_plugin_defaults(data.get("pluginDefaults"), reader),
+        plugin_defaults=_plugin_defaults(data, plugin_defaults_key(data, reader), reader),
         errors=lists["errors"],
         finally_=lists["finally"],
         triggers=read_triggers(data.get("triggers"), reader),
         concurrency=read_concurrency(data.get("concurrency"), reader),
+        log_to_file=read_log_to_file(data, reader),
         source=source,
         file=reader.file,
         source_map=reader.map,
@@ -184,6 +183,9 @@ def _labels(value: Any, reader: Reader) -> dict[str, str]:
         reader.problem(("labels",), f"'labels' must be a mapping, got {describe(value)}")
     labels = {}
     for key, label, path in pairs:
+        if str(key).startswith("system.") and key != "system.readOnly":
+            reader.problem(path, f"label '{key}': system labels are set by the engine, not a flow")
+            continue
         if isinstance(label, dict | list) or label is None:
             reader.problem(path, f"label '{key}' must be text, got {describe(label)}")
             continue
@@ -226,10 +228,10 @@ def _outputs(value: Any, reader: Reader) -> list[FlowOutputDef]:
     return outputs
 
 
-def _plugin_defaults(value: Any, reader: Reader) -> list[PluginDefault]:
+def _plugin_defaults(data: dict[Any, Any], name: str, reader: Reader) -> list[PluginDefault]:
     defaults: list[PluginDefault] = []
-    for index, raw in reader.items(value, ("pluginDefaults",), "pluginDefaults"):
-        entry_path: PathKey = ("pluginDefaults", index)
+    for index, raw in reader.items(data.get(name), (name,), name):
+        entry_path: PathKey = (name, index)
         reader.unknown_keys(raw, entry_path, PLUGIN_DEFAULT_KEYS, "plugin default")
         prefix = raw.get("type")
         where = f"plugin default '{prefix}': " if isinstance(prefix, str) else ""

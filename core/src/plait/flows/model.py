@@ -30,6 +30,8 @@ COMMON_TASK_KEYS = frozenset(
         "allowWarning",
         "logLevel",
         "runIf",
+        "logToFile",
+        "taskCache",
     }
 )
 """Keys every task accepts; all the others are the task type's properties."""
@@ -43,6 +45,8 @@ COMMON_TASK_FIELDS = {
     "allowWarning": "allow_warning",
     "logLevel": "log_level",
     "runIf": "run_if",
+    "logToFile": "log_to_file",
+    "taskCache": "task_cache",
 }
 """Common keys a plugin default may set -> the :class:`TaskDef` field holding them."""
 
@@ -62,8 +66,25 @@ class InputDef:
     """Regular expression a STRING input must match whole."""
     min: int | float | None = None
     max: int | float | None = None
+    prefill: Any = None
+    """A value an editor offers before the user types one; unlike ``defaults`` it is not used
+    when no value is given (Kestra's ``prefill``)."""
     line: int | None = None
     column: int | None = None
+
+
+@dataclass
+class TaskCache:
+    """Kestra's ``taskCache``: reuse the outputs of an earlier successful run of the task with
+    the same rendered properties, for ``ttl`` (forever without it)."""
+
+    enabled: bool
+    ttl: str | None = None
+    """ISO-8601 duration such as ``PT1H``."""
+
+    @property
+    def ttl_delta(self) -> timedelta | None:
+        return parse_duration(self.ttl) if self.ttl else None
 
 
 @dataclass
@@ -83,6 +104,11 @@ class TaskDef:
     log_level: str | None = None
     run_if: str | None = None
     """Rendered before the task runs; false (as If reads it) skips the task (SKIPPED)."""
+    log_to_file: bool | None = None
+    """Keep the task's log lines in a file of its task run rather than in the logs; None
+    follows the flow's ``logToFile``."""
+    task_cache: dict[str, Any] | None = None
+    """``taskCache`` as written (checked when read); see :attr:`cache`."""
     children: dict[ListKey, list[TaskDef]] = field(default_factory=dict)
     """A flowable's child task lists, by property (``("then",)``) or property and map key
     (``("cases", "a")``), read as tasks with positions and ids."""
@@ -98,6 +124,13 @@ class TaskDef:
     @property
     def timeout_delta(self) -> timedelta | None:
         return parse_duration(self.timeout) if self.timeout else None
+
+    @property
+    def cache(self) -> TaskCache | None:
+        """The task's cache policy when ``taskCache`` enables one."""
+        if not self.task_cache or self.task_cache.get("enabled") is not True:
+            return None
+        return TaskCache(True, self.task_cache.get("ttl"))
 
     def walk(self) -> Iterator[TaskDef]:
         """This task and every task nested in it, in document order."""
@@ -175,6 +208,8 @@ class Flow:
     """Tasks run at the end, whatever the outcome."""
     triggers: list[TriggerDef] = field(default_factory=list)
     concurrency: Concurrency | None = None
+    log_to_file: bool = False
+    """The default of every task's ``logToFile``."""
     source: str = ""
     file: str = "<flow>"
     source_map: SourceMap = field(default_factory=SourceMap, repr=False)

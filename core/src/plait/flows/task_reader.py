@@ -14,9 +14,7 @@ from plait.flows.yaml_positions import PathKey
 
 UNSUPPORTED_TASK_KEYS = frozenset(
     {
-        "taskCache",
         "workerGroup",
-        "logToFile",
         "version",
         "pluginDefaultsRef",
         "assets",
@@ -24,6 +22,7 @@ UNSUPPORTED_TASK_KEYS = frozenset(
 )
 LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR")
 RETRY_TYPES = ("constant", "exponential", "random")
+TASK_CACHE_KEYS = ("enabled", "ttl")
 TaskListLookup = Callable[[str], Mapping[str, str]]
 """A task type name -> its properties holding child tasks (``{"then": "list", "cases": "map"}``);
 the registry provides it, so plugins' flowables nest like the core's."""
@@ -31,8 +30,10 @@ the registry provides it, so plugins' flowables nest like the core's."""
 
 def check_common_key(key: str, value: Any, path: PathKey, reader: Reader, where: str) -> Any:
     """Check a key every task accepts (in a task or in a plugin default); None if invalid."""
-    if key in ("disabled", "allowFailure", "allowWarning"):
+    if key in ("disabled", "allowFailure", "allowWarning", "logToFile"):
         return reader.kind(value, bool, path, key, where)
+    if key == "taskCache":
+        return _task_cache(value, path, reader, where)
     if key == "runIf" and isinstance(value, bool):
         return "true" if value else "false"
     if key == "retry":
@@ -63,6 +64,29 @@ def check_common_key(key: str, value: Any, path: PathKey, reader: Reader, where:
         )
         return None
     return text
+
+
+def _task_cache(value: Any, path: PathKey, reader: Reader, where: str) -> dict[str, Any] | None:
+    """Kestra's ``taskCache``: ``enabled`` (required) and an optional ``ttl`` duration."""
+    cache = reader.kind(value, dict, path, "taskCache", where)
+    if cache is None:
+        return None
+    before = len(reader.problems)
+    reader.unknown_keys(cache, path, TASK_CACHE_KEYS, "taskCache")
+    if not isinstance(cache.get("enabled"), bool):
+        reader.problem(
+            (*path, "enabled") if "enabled" in cache else path,
+            f"{where}taskCache 'enabled' must be true or false, got "
+            f"{describe(cache.get('enabled'))}",
+        )
+    ttl = cache.get("ttl")
+    if ttl is not None and (not isinstance(ttl, str) or parse_duration(ttl) is None):
+        reader.problem(
+            (*path, "ttl"),
+            f"{where}taskCache 'ttl' must be an ISO-8601 duration such as PT1H, got "
+            f"{describe(ttl)}",
+        )
+    return cache if len(reader.problems) == before else None
 
 
 class TaskTree:

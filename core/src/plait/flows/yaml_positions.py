@@ -7,11 +7,15 @@ here, recording a :class:`SourceMap` from each value's path to its position.
 Scalars are typed like Kestra's YAML reader (the YAML 1.2 core schema): ``yes``, ``no``, ``on``,
 ``off`` and dates stay strings, so ``country: NO`` is not ``False`` and ``2024-01-01`` is not a
 ``date``. Duplicate keys, which PyYAML silently lets win, are problems.
+
+Reading is bounded (:mod:`plait.flows.limits`): the text's size, and how deep lists and mappings
+nest, since both PyYAML's composer and the builder here recurse once per level.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +23,7 @@ from typing import Any
 import yaml
 
 from plait.errors import Problem
+from plait.flows import limits
 
 PathKey = tuple[Hashable, ...]
 """Where a value sits in the document: mapping keys and list indices from the root."""
@@ -29,10 +34,35 @@ MAX_NODES = 200_000
 _TAG = "tag:yaml.org,2002:"
 
 
+class _TooDeep(Exception):
+    """Lists and mappings nest deeper than allowed, from ``mark`` on."""
+
+    def __init__(self, mark: yaml.Mark) -> None:
+        self.mark = mark
+
+
 class _FlowYamlLoader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 core-schema implicit types only."""
+    """SafeLoader with YAML 1.2 core-schema implicit types only, refusing to compose lists and
+    mappings nested deeper than ``max_nesting`` (PyYAML's composer recurses per level)."""
 
     yaml_implicit_resolvers: dict[Any, Any] = {}
+
+    def __init__(self, text: str, max_nesting: int) -> None:
+        super().__init__(text)
+        self.max_nesting = max_nesting
+        self._open = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        opens = self.check_event(yaml.SequenceStartEvent, yaml.MappingStartEvent)
+        if opens:
+            self._open += 1
+            if self._open > self.max_nesting:
+                raise _TooDeep(self.peek_event().start_mark)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            if opens:
+                self._open -= 1
 
 
 for _tag, _pattern, _first in (
@@ -118,30 +148,52 @@ class YamlDocument:
 
 
 def load_yaml(text: str, file: str) -> YamlDocument:
-    """Read one YAML document, with positions, reporting syntax errors and duplicate keys."""
-    loader = _FlowYamlLoader(text)
+    """Read one YAML document, with positions, reporting syntax errors and duplicate keys;
+    a text over the size or nesting limits is refused, with where it goes too deep."""
+    size = limits.over_size(text, limits.FLOW_BYTES.value())
+    if size is not None:
+        return _unreadable(Problem(limits.size_problem("the flow", size), file))
+    max_nesting = limits.NESTING.value()
+    try:
+        loader = _FlowYamlLoader(text, max_nesting)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, such as NUL
+        return _unreadable(_character_problem(exc, text, file))
     try:
         node = loader.get_single_node()
         if node is None:
             return YamlDocument(None, SourceMap(), [], True)
-        builder = _Builder(loader, text, file)
-        try:
-            data = builder.build(node, ())
-        except _TooLarge:
-            problem = Problem(
+        builder = _Builder(loader, text, file, max_nesting)
+        data = builder.build(node, ())
+        return YamlDocument(data, SourceMap(builder.entries), builder.problems, True)
+    except _TooLarge:
+        return _unreadable(
+            Problem(
                 f"the document expands to more than {MAX_NODES} values (aliases); refusing it",
                 file,
             )
-            return YamlDocument(None, SourceMap(), [problem], False)
-        return YamlDocument(data, SourceMap(builder.entries), builder.problems, True)
+        )
+    except _TooDeep as exc:
+        line, column = exc.mark.line + 1, exc.mark.column + 1
+        return _unreadable(Problem(limits.nesting_problem("the document"), file, line, column))
     except yaml.MarkedYAMLError as exc:
-        return YamlDocument(None, SourceMap(), [_syntax_problem(exc, file)], False)
-    except yaml.reader.ReaderError as exc:
-        line, column = _line_column(text, exc.position)
-        message = f"YAML syntax error: {exc.reason} (character {exc.character!r})"
-        return YamlDocument(None, SourceMap(), [Problem(message, file, line, column)], False)
+        return _unreadable(_syntax_problem(exc, file))
     finally:
         loader.dispose()
+
+
+def _unreadable(problem: Problem) -> YamlDocument:
+    return YamlDocument(None, SourceMap(), [problem], False)
+
+
+def _character_problem(exc: yaml.reader.ReaderError, text: str, file: str) -> Problem:
+    line, column = _line_column(text, exc.position)
+    code = int(exc.character)  # a code point, for text (rather than bytes) given to PyYAML
+    message = (
+        "a NUL character (U+0000) is not allowed in YAML; is this a binary file?"
+        if code == 0
+        else f"the non-printable character U+{code:04X} is not allowed in YAML"
+    )
+    return Problem(message, file, line, column)
 
 
 def _line_column(text: str, index: int) -> tuple[int, int]:
@@ -171,10 +223,11 @@ class _TooLarge(Exception):
 class _Builder:
     """Turns composed nodes into plain values, recording positions and problems."""
 
-    def __init__(self, loader: yaml.SafeLoader, text: str, file: str) -> None:
+    def __init__(self, loader: yaml.SafeLoader, text: str, file: str, max_nesting: int) -> None:
         self.loader = loader
         self.text = text
         self.file = file
+        self.max_nesting = max_nesting
         self.entries: dict[PathKey, Entry] = {}
         self.problems: list[Problem] = []
         self._count = 0
@@ -193,6 +246,8 @@ class _Builder:
             self.entries[path] = Entry(start, key, self._layout(node))
             return self._scalar(node)
         self.entries[path] = Entry(start, key)
+        if len(path) >= self.max_nesting:  # aliases can nest what composed within the limit
+            raise _TooDeep(node.start_mark)
         if id(node) in self._open:
             self._problem("an alias refers to a value that contains it (a cycle)", node.start_mark)
             return None
@@ -243,7 +298,7 @@ class _Builder:
         if tag == _TAG + "bool" and value.lower() in ("true", "false"):
             return value.lower() == "true"
         if tag == _TAG + "int" and re.fullmatch(r"[-+]?[0-9]+", value):
-            return int(value)
+            return self._integer(node)
         if tag == _TAG + "int" and value[:2] in ("0o", "0x"):
             return int(value[2:], 8 if value[1] == "o" else 16)
         if tag == _TAG + "float" and re.fullmatch(r"[-+]?\.(inf|Inf|INF)", value):
@@ -259,6 +314,15 @@ class _Builder:
             return self.loader.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError as exc:
             self._problem(f"cannot read this value: {exc.problem}", node.start_mark)
+            return None
+
+    def _integer(self, node: yaml.ScalarNode) -> int | None:
+        """A decimal integer; one of more digits than Python turns into a number is a problem."""
+        try:
+            return int(node.value)
+        except ValueError:
+            most = sys.get_int_max_str_digits()
+            self._problem(f"this integer has more than the {most} digits allowed", node.start_mark)
             return None
 
     def _layout(self, node: yaml.ScalarNode) -> TextLayout | None:

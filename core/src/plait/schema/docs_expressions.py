@@ -1,17 +1,19 @@
-"""The expression-language reference: every registered filter and function, from its signature
-and docstring (which carries the example)."""
+"""The expression-language reference: every operator and tag, every registered filter and
+function (from its signature and docstring, which carries the example), every test and Jinja
+built-in (from :mod:`plait.schema.docs_builtins`), and where plait differs from Kestra."""
 
 from __future__ import annotations
 
 import inspect
 import json
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from jinja2.sandbox import MAX_RANGE
 from plait_sdk.expressions import NEEDS_CONTEXT_ATTR
 
+from plait.schema.docs_builtins import DIFFERENCES, OPERATORS, TAGS, TESTS, Entry
+from plait.schema.docs_builtins import FILTERS as BUILTIN_FILTERS
+from plait.schema.docs_builtins import FUNCTIONS as BUILTIN_FUNCTIONS
 from plait.schema.markdown import code, page, table
 
 INTRO = """\
@@ -28,10 +30,9 @@ Variables: `inputs`, `vars` (the flow's `variables`), `outputs` (`outputs.<task 
 `execution` (`id`, `startDate`), `task` and `taskrun` (the running task), `labels`, and the
 variables a task offers while it runs, such as `workingDir` and `outputDir`.
 
-Operators: Pebble's `??` returns its right side when the left one is undefined or null
-(`{{ inputs.name ?? 'world' }}`), `~` joins text, and the usual comparison, arithmetic and
-`and`/`or`/`not` operators work. Filters apply to the value before them
-(`{{ value | name(arguments) }}`); functions are called by name (`{{ name(arguments) }}`)."""
+Filters apply to the value before them (`{{ value | name(arguments) }}`); functions are
+called by name (`{{ name(arguments) }}`) and tests follow `is` (`{{ 3 is odd }}`). Functions
+and variables are apart, as in Pebble: a variable never hides a function of the same name."""
 
 
 def _parameters(fn: Callable[..., Any], *, skip: int) -> str:
@@ -96,48 +97,98 @@ def _summary(fn: Callable[..., Any]) -> str:
 BUILTINS_INTRO = """\
 ## Jinja built-ins
 
-Expressions run in a Jinja sandbox, so Jinja's own filters, tests and functions work too, as
+Expressions run in a Jinja sandbox, so Jinja's own filters and functions work too, as
 [Jinja's template documentation](https://jinja.palletsprojects.com/en/stable/templates/#list-of-builtin-filters)
-describes them; a filter or function above with the same name replaces Jinja's. A test follows
-`is`: `{% if outputs.count.value is odd %}`. The HTML helpers (`escape`, `safe`, `tojson`...)
-and `cycler`, `joiner`, `lipsum` and `namespace` are not available."""
+describes them; a filter or function above with the same name replaces Jinja's. The HTML
+helpers (`escape`, `safe`, `tojson`...) and `cycler`, `joiner`, `lipsum` and `namespace` are
+not available."""
 
-_RST_ROLE = re.compile(r":\w+:`")
-_RST_LINK = re.compile(r"`_\b")
-_SENTENCE_END = re.compile(r"[.:]\s+(?=[A-Z])|[.:]$")
+DIFFERENCES_INTRO = """\
+## Differences from Kestra
 
-_DESCRIBED_HERE = {
-    "dict": "A map of its keyword arguments: `dict(a=1, b=2)` is `{'a': 1, 'b': 2}`.",
-    "range": "The integers from `start` (default 0) up to `stop`, excluded, by `step`, as "
-    f"Python's `range`; at most {MAX_RANGE} of them.",
-}
-"""Built-ins whose docstring is Python's own or speaks of internals."""
+Flows written for Kestra render alike; these are the deliberate exceptions."""
+
+TESTS_INTRO = """\
+A test follows `is` (or `is not`) and says whether the value passes:
+`{% if outputs.count.value is odd %}`. Tests that take an argument take it after their name
+(`9 is divisibleby 3`) or in parentheses."""
+
+
+def _example(entry: Entry) -> str:
+    shown = code(entry.example)
+    if entry.gives is None:
+        return shown
+    return f"{shown} gives {code(entry.gives.replace(chr(10), chr(92) + 'n'))}"
+
+
+def _entry_table(
+    heading: str, column: str, entries: Mapping[str, Entry], names: Iterable[str]
+) -> str:
+    rows = [[code(name), entries[name].description, _example(entries[name])] for name in names]
+    return "\n\n".join((heading, table([column, "What it does", "Example"], rows))) if rows else ""
 
 
 def builtins_section(
     available: Mapping[str, Mapping[str, Callable[..., Any]]],
     replaced: Mapping[str, Mapping[str, Any]],
 ) -> list[str]:
-    """Tables of what ``available`` (by kind, as the engine offers it) holds beyond the
-    ``replaced`` names that the plugins registered and the sections above document."""
+    """Tables of the filters and functions ``available`` (by kind, as the engine offers them)
+    beyond the ``replaced`` names that the plugins registered and the sections above document."""
     sections = [BUILTINS_INTRO]
-    for kind, callables in available.items():
-        rows = [
-            [code(name), _DESCRIBED_HERE.get(name) or _builtin_summary(fn)]
-            for name, fn in callables.items()
-            if name not in replaced.get(kind, {})
-        ]
-        if rows:
-            sections.append(f"### Built-in {kind}s")
-            sections.append(table([kind.capitalize(), "What it does"], rows))
+    for kind, entries in (("filter", BUILTIN_FILTERS), ("function", BUILTIN_FUNCTIONS)):
+        names = [name for name in available[kind] if name not in replaced.get(kind, {})]
+        sections.append(_entry_table(f"### Built-in {kind}s", kind.capitalize(), entries, names))
     return sections
 
 
-def _builtin_summary(fn: Callable[..., Any]) -> str:
-    """The first sentence of a Jinja docstring, its reStructuredText markup made markdown."""
-    sentence = _SENTENCE_END.split(_summary(fn), maxsplit=1)[0]
-    text = _RST_LINK.sub("`", _RST_ROLE.sub("`", sentence)).replace("``", "`")
-    return f"{text}." if text else ""
+def dialect_sections() -> list[str]:
+    """The operators and the tags."""
+    return [
+        _entry_table("## Operators", "Operator", OPERATORS, OPERATORS),
+        _entry_table("## Tags", "Tag", TAGS, TAGS),
+    ]
+
+
+def tests_section(available: Mapping[str, Mapping[str, Callable[..., Any]]]) -> list[str]:
+    return ["## Tests", TESTS_INTRO, _entry_table("", "Test", TESTS, available["test"]).strip()]
+
+
+def differences_section(available: Mapping[str, Mapping[str, Callable[..., Any]]]) -> list[str]:
+    """The general differences, then each operator, tag, test, filter or function that has one."""
+    notes = [f"- {text}" for text in DIFFERENCES]
+    for kind, entries, names in (
+        ("operator", OPERATORS, OPERATORS),
+        ("tag", TAGS, TAGS),
+        ("test", TESTS, available["test"]),
+        ("filter", BUILTIN_FILTERS, available["filter"]),
+        ("function", BUILTIN_FUNCTIONS, available["function"]),
+    ):
+        notes += [
+            f"- {code(name)} ({kind}): {entries[name].kestra}"
+            for name in names
+            if name in entries and entries[name].kestra
+        ]
+    return [DIFFERENCES_INTRO, "\n".join(notes)]
+
+
+def undocumented(
+    available: Mapping[str, Mapping[str, Callable[..., Any]]],
+    registered: Mapping[str, Mapping[str, Callable[..., Any]]],
+) -> list[str]:
+    """Every filter, test and function the engine offers that the reference cannot describe
+    with a one-line description and an example: a registered one whose docstring lacks them,
+    another one missing from :mod:`plait.schema.docs_builtins`."""
+    tables = {"filter": BUILTIN_FILTERS, "test": TESTS, "function": BUILTIN_FUNCTIONS}
+    missing = []
+    for kind, callables in available.items():
+        own = registered.get(kind, {})
+        for name in callables:
+            if name in own:
+                if not _summary(own[name]) or not has_example(own[name]):
+                    missing.append(f"{kind} {name}")
+            elif name not in tables[kind]:
+                missing.append(f"{kind} {name}")
+    return missing
 
 
 def expressions_page(
@@ -145,15 +196,17 @@ def expressions_page(
     functions: Mapping[str, Callable[..., Any]],
     available: Mapping[str, Mapping[str, Callable[..., Any]]] | None = None,
 ) -> str:
-    """The page; with ``available`` (what the engine offers, by kind), Jinja's built-ins too."""
-    builtins = (
-        builtins_section(available, {"filter": filters, "function": functions}) if available else []
-    )
+    """The page; with ``available`` (what the engine offers, by kind), the operators, tags,
+    tests, Jinja's built-ins and the differences from Kestra too."""
+    registered = {"filter": filters, "function": functions}
     return page(
         INTRO,
+        *(dialect_sections() if available else []),
         *_entries("filter", filters, filter_usage),
         *_entries("function", functions, function_usage),
-        *builtins,
+        *(tests_section(available) if available else []),
+        *(builtins_section(available, registered) if available else []),
+        *(differences_section(available) if available else []),
     )
 
 

@@ -60,6 +60,9 @@ def storage_page(backends: Iterable[str]) -> str:
         refused,
         "## Backends",
         "Files are written atomically (to a temporary file, then renamed) and streamed, never "
-        "held whole in memory. Plugins add backends through the `register_storage_backends` "
+        "held whole in memory. A write that fails (a full disk, a file size limit, a read-only "
+        "or forbidden folder) fails the task with one line naming the file and the cause, "
+        "`cannot write plait:///...: No space left on device`, and leaves no part of the file. "
+        "Plugins add backends through the `register_storage_backends` "
         f"hook; installed: {names}.",
     )

@@ -98,6 +98,11 @@ def _input_properties(kind: str | None) -> dict[str, Any]:
             **INPUT_DEFAULTS.get(kind or "JSON", {"type": "string"}),
             "description": "Value used when none is given.",
         },
+        "prefill": {
+            **INPUT_DEFAULTS.get(kind or "JSON", {"type": "string"}),
+            "description": "Value an editor offers, which the user may clear; unlike "
+            "`defaults` it is not used when no value is given (not with `defaults`).",
+        },
     }
     if kind is None:
         return properties
@@ -302,6 +307,21 @@ def flow_properties() -> dict[str, Any]:
             "`{{ trigger.* }}`.",
         ),
         "concurrency": concurrency_schema(),
+        "revision": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "Ignored: the revision is set when the flow is stored (`flow.revision` "
+            "reads the stored one).",
+        },
+        "taskDefaults": _list_of(
+            PLUGIN_DEFAULT_DEFINITION, "Kestra's older name of `pluginDefaults` (not both)."
+        ),
+        "logToFile": {
+            "type": "boolean",
+            "default": False,
+            "description": "Every task keeps its log lines in a file unless it sets `logToFile` "
+            "itself.",
+        },
     }
 
 

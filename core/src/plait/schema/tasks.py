@@ -126,6 +126,26 @@ def common_task_properties() -> dict[str, dict[str, Any]]:
             "enum": list(LOG_LEVELS),
             "description": "Lowest level of this task's log lines that are kept.",
         },
+        "logToFile": {
+            "type": "boolean",
+            "description": "Keep the task's log lines in a file of its task run (shown by "
+            "`plait logs` as a `plait://` URI) rather than one by one in the logs; the flow's "
+            "`logToFile` by default.",
+        },
+        "taskCache": {
+            "type": "object",
+            "required": ["enabled"],
+            "additionalProperties": False,
+            "description": "Reuse the outputs of an earlier successful run of this task with the "
+            "same rendered properties instead of running it again.",
+            "properties": {
+                "enabled": {"type": "boolean", "description": "Whether the cache is used."},
+                "ttl": duration(
+                    "How long cached outputs are reused, as an ISO-8601 duration (`PT1H`); "
+                    "forever without it."
+                ),
+            },
+        },
     }
 
 

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from plait.server import executions_api, flows_api, misc_api, triggers_api
+from plait.server import executions_api, flows_api, kv_api, misc_api, triggers_api
 from plait.server.http import JSON, error, to_response
 from plait.server.runtime import ServerRuntime
 from plait.server.scheduler import Scheduler
@@ -92,6 +92,7 @@ def api_routes() -> list[BaseRoute]:
         *triggers_api.routes(),
         *executions_api.routes(),
         *flows_api.routes(),
+        *kv_api.routes(),
         *misc_api.routes(),
     ]
 

@@ -28,11 +28,12 @@ from plait.errors import (
     StorageError,
 )
 from plait.executor.runner import ExecutionRun
-from plait.flows import Flow
+from plait.flows import Flow, limits
 from plait.preview import IMAGE_SUFFIXES, file_rows, text_head
 from plait.server.http import (
     FOLLOW_POLL_SECONDS,
     JSON,
+    bounded_body,
     endpoint,
     error,
     flag,
@@ -40,6 +41,7 @@ from plait.server.http import (
     paged,
     runtime,
     sse,
+    with_body,
 )
 from plait.state.model import Execution, format_datetime, json_default
 from plait.storage import uris
@@ -47,8 +49,6 @@ from plait.storage import uris
 PREVIEW_ROWS = 100
 PREVIEW_MAX_ROWS = 5000
 PREVIEW_MAX_BYTES = 2 * 1024 * 1024
-UPLOAD_LIMIT_BYTES = 1024 * 1024 * 1024
-"""Largest FILE input accepted in one upload (1 GiB)."""
 
 
 def document(execution: Execution) -> dict[str, Any]:
@@ -74,7 +74,8 @@ async def _form_inputs(request: Request, folder: Path) -> dict[str, Any]:
     if "form" not in request.headers.get("content-type", ""):
         return {}
     inputs: dict[str, Any] = {}
-    async with request.form(max_part_size=UPLOAD_LIMIT_BYTES) as form:
+    # Text fields (not file parts, which go to disk) are input values: at most INPUT_BYTES.
+    async with request.form(max_part_size=limits.INPUT_BYTES.value()) as form:
         for name, value in form.multi_items():
             if isinstance(value, UploadFile):
                 target = folder / name
@@ -125,6 +126,8 @@ def _labels(request: Request) -> dict[str, str]:
         key, sep, value = item.partition(":")
         if not sep or not key:
             raise PlaitError(f"label {item!r} must be written key:value")
+        if key.startswith("system.") and key != "system.correlationId":
+            raise PlaitError(f"label {key!r} is a system label, which only the engine sets")
         labels[key] = value
     return labels
 
@@ -234,8 +237,12 @@ def replay(request: Request) -> Any:
 async def evaluate(request: Request) -> Response:
     """POST /executions/{executionId}/eval/{taskRunId} (text/plain expression): the value as
     that task run sees it, ``{result, error}``; an expression error is a 200 with ``error``."""
-    expression = (await request.body()).decode("utf-8", errors="replace")
-    return await endpoint(lambda _: _evaluate(request, expression))(request)
+    return await with_body(request, _expression, lambda text: _evaluate(request, text))
+
+
+async def _expression(request: Request) -> str:
+    data = await bounded_body(request, limits.INPUT_BYTES, "the expression")
+    return data.decode("utf-8", errors="replace")
 
 
 def _evaluate(request: Request, expression: str) -> Any:

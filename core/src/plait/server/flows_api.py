@@ -12,9 +12,22 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from plait.errors import FlowValidationError, PlaitError, Problem
+from plait.flows import limits
+from plait.flows.flow_file import decode_flow
 from plait.server.executions_api import query_filters, single
-from plait.server.http import JSON, endpoint, int_param, paged, problem_document, runtime
+from plait.server.http import (
+    JSON,
+    bounded_body,
+    endpoint,
+    int_param,
+    paged,
+    problem_document,
+    runtime,
+    with_body,
+)
 from plait.state.model import StoredFlow
+
+BODY_FILE = "<request body>"
 
 YAML_DOCUMENTS = re.compile(r"\n+---\n*?")
 """How Kestra splits a multi-document YAML body (``POST /flows/validate``)."""
@@ -47,19 +60,25 @@ def flow_document(stored: StoredFlow, *, source: bool = True) -> dict[str, Any]:
 
 
 async def _yaml_body(request: Request) -> str:
-    return (await request.body()).decode("utf-8", errors="replace")
+    """The flow in the body: within the flow size limit, and UTF-8 (a bad byte is reported at
+    its line and column)."""
+    data = await bounded_body(request, limits.FLOW_BYTES, "the flow")
+    text = decode_flow(data, BODY_FILE)
+    if isinstance(text, Problem):
+        raise FlowValidationError([text])
+    return text
 
 
 def _save(request: Request, text: str, expected: tuple[str, str] | None) -> Any:
     engine = runtime(request).engine
-    flow = engine.load(text, file="<request body>")
+    flow = engine.load(text, file=BODY_FILE)
     if expected is not None and (flow.namespace, flow.id) != expected:
         namespace, flow_id = expected
         message = (
             f"the body is flow '{flow.namespace}.{flow.id}', the path names "
             f"'{namespace}.{flow_id}'; a flow's namespace and id cannot change"
         )
-        raise FlowValidationError([Problem(message, "<request body>", 1, 1)])
+        raise FlowValidationError([Problem(message, BODY_FILE, 1, 1)])
     if expected is not None:
         engine.repository.get_flow(*expected)  # 404 when there is nothing to update
     engine.repository.save_flow(flow.namespace, flow.id, text)
@@ -68,15 +87,13 @@ def _save(request: Request, text: str, expected: tuple[str, str] | None) -> Any:
 
 async def create(request: Request) -> Response:
     """POST /flows (application/x-yaml): store a new flow (or a new revision)."""
-    text = await _yaml_body(request)
-    return await endpoint(lambda _: _save(request, text, None))(request)
+    return await with_body(request, _yaml_body, lambda text: _save(request, text, None))
 
 
 async def update(request: Request) -> Response:
     """PUT /flows/{namespace}/{id} (application/x-yaml): a new revision of a stored flow."""
-    text = await _yaml_body(request)
     key = (request.path_params["namespace"], request.path_params["flow_id"])
-    return await endpoint(lambda _: _save(request, text, key))(request)
+    return await with_body(request, _yaml_body, lambda text: _save(request, text, key))
 
 
 @endpoint
@@ -138,8 +155,7 @@ def namespace_flows(request: Request) -> Any:
 async def validate(request: Request) -> Response:
     """POST /flows/validate (YAML, several documents split by ``---``): one report each,
     ``constraints`` holding every problem (empty when valid)."""
-    text = await _yaml_body(request)
-    return await endpoint(lambda _: _validate(request, text))(request)
+    return await with_body(request, _yaml_body, lambda text: _validate(request, text))
 
 
 def _validate(request: Request, text: str) -> Any:

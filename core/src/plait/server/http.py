@@ -20,6 +20,7 @@ from plait.errors import (
     PlaitError,
     StorageError,
 )
+from plait.flows import limits
 from plait.state.model import json_default
 from plait.storage.internal import StorageNotFoundError
 
@@ -54,8 +55,14 @@ def problem_document(exc: FlowValidationError) -> list[dict[str, Any]]:
     ]
 
 
+class BodyTooLarge(PlaitError):
+    """A request body over its limit: refused before it is read whole."""
+
+
 def to_response(exc: Exception) -> JSON:
     """The JSON error for an exception raised while handling a request."""
+    if isinstance(exc, BodyTooLarge):
+        return error(413, str(exc))
     if isinstance(exc, FlowValidationError):
         return error(422, str(exc), problems=problem_document(exc))
     if isinstance(exc, NotFoundError | StorageNotFoundError):
@@ -83,6 +90,35 @@ def endpoint(fn: Callable[[Request], Any]) -> Handler:
     handle.__name__ = fn.__name__
     handle.__doc__ = fn.__doc__
     return handle
+
+
+async def bounded_body(request: Request, limit: limits.Limit, what: str) -> bytes:
+    """The request's body, refused (:class:`BodyTooLarge`) as soon as it is known to be over
+    ``limit``: from its declared length, else while it streams in."""
+    allowed = limit.value()
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > allowed:
+        raise BodyTooLarge(limits.size_problem(what, int(declared), limit))
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > allowed:
+            raise BodyTooLarge(limits.size_problem(what, None, limit))
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def with_body(
+    request: Request, read: Callable[[Request], Awaitable[Any]], handle: Callable[[Any], Any]
+) -> Response:
+    """Read the body with ``read`` (async, bounded), then ``handle`` it as an :func:`endpoint`;
+    a body refused while reading is a JSON error too."""
+    try:
+        body = await read(request)
+    except Exception as exc:
+        return to_response(exc)
+    return await endpoint(lambda _: handle(body))(request)
 
 
 def int_param(

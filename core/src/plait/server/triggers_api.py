@@ -11,10 +11,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from plait.errors import NotFoundError, PlaitError
-from plait.server.http import endpoint, paged
+from plait.flows import limits
+from plait.server.http import bounded_body, endpoint, paged, with_body
 from plait.server.scheduler import Scheduler
 
-WEBHOOK_BODY_LIMIT = 10 * 1024 * 1024
+WEBHOOK_BYTES = limits.Limit("PLAIT_MAX_WEBHOOK_BYTES", 10 * 1024 * 1024)
 
 
 def scheduler(request: Request) -> Scheduler:
@@ -24,14 +25,15 @@ def scheduler(request: Request) -> Scheduler:
 async def webhook(request: Request) -> Response:
     """GET|POST|PUT /executions/webhook/{namespace}/{flowId}/{key}: start an execution of
     the flow whose Webhook trigger has this key (404 and nothing started otherwise)."""
-    body = await request.body()
-    return await endpoint(lambda _: _webhook(request, body))(request)
+    return await with_body(
+        request,
+        lambda r: bounded_body(r, WEBHOOK_BYTES, "the webhook's body"),
+        lambda body: _webhook(request, body),
+    )
 
 
 def _webhook(request: Request, raw: bytes) -> Any:
     params = request.path_params
-    if len(raw) > WEBHOOK_BODY_LIMIT:
-        raise PlaitError(f"the body is over {WEBHOOK_BODY_LIMIT} bytes")
     armed = scheduler(request).webhook(params["namespace"], params["flow_id"], params["key"])
     if armed is None:
         raise NotFoundError(
@@ -39,9 +41,11 @@ def _webhook(request: Request, raw: bytes) -> Any:
         )
     text = raw.decode("utf-8", errors="replace")
     try:
-        body: Any = json.loads(text) if text.strip() else None
+        body: Any = limits.load_json(text) if text.strip() else None
     except json.JSONDecodeError:
         body = text
+    except limits.JsonLimitError as exc:
+        raise PlaitError(f"the webhook's body: {exc}") from None
     variables = {
         "body": body,
         "headers": {k: v for k, v in request.headers.items() if k != "authorization"},

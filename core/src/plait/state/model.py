@@ -154,6 +154,8 @@ class Attempt(_Stateful):
 
     state: State
     history: list[StateChange] = field(default_factory=list)
+    log_file: str | None = None
+    """The URI of the attempt's log lines when its task has ``logToFile``."""
 
     @classmethod
     def new(cls, at: dt.datetime | None = None) -> Attempt:
@@ -161,12 +163,15 @@ class Attempt(_Stateful):
         return cls(State.RUNNING, [StateChange(State.RUNNING, at)])
 
     def to_document(self) -> dict[str, Any]:
-        return {"state": state_document(self.history)}
+        document: dict[str, Any] = {"state": state_document(self.history)}
+        if self.log_file is not None:
+            document["logFile"] = self.log_file
+        return document
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> Attempt:
         history = _history_of(doc)
-        return cls(history[-1].state, history)
+        return cls(history[-1].state, history, doc.get("logFile"))
 
 
 @dataclass

@@ -7,8 +7,10 @@ store (``register_repositories``) with a server database without touching either
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
 
+from plait.state.kv import KVEntry
 from plait.state.model import Execution, LogEntry, StoredFlow, TaskRun, TriggerState
 
 
@@ -102,6 +104,54 @@ class ExecutionRepository(Protocol):
 
     def ended_since(self, after: str, limit: int = 500) -> list[Execution]:
         """Executions that ended after ``after``, oldest end first (Flow triggers read them)."""
+        ...
+
+    def kv_get(self, namespace: str, key: str) -> KVEntry | None:
+        """The KV entry stored under ``key``, expired or not; None when there is none."""
+        ...
+
+    def kv_put(
+        self,
+        namespace: str,
+        key: str,
+        value: Any,
+        kv_type: str,
+        *,
+        expires: datetime | None = None,
+        overwrite: bool = True,
+    ) -> bool:
+        """Store a JSON value with its Kestra type; False (nothing stored) when ``overwrite``
+        is false and the key holds a value that has not expired."""
+        ...
+
+    def kv_delete(self, namespace: str, key: str) -> bool:
+        """Remove a key; False when nothing was stored under it."""
+        ...
+
+    def kv_list(self, namespace: str | None = None) -> list[KVEntry]:
+        """Entries that have not expired, by namespace and key (every namespace when None)."""
+        ...
+
+    def cached_outputs(
+        self, namespace: str, flow_id: str, task_id: str, key: str, *, since: datetime | None
+    ) -> tuple[dict[str, Any], str] | None:
+        """A task's outputs cached under ``key`` (a hash of its rendered properties) after
+        ``since`` (any age when None), and the id of the execution that produced them."""
+        ...
+
+    def cache_outputs(
+        self,
+        namespace: str,
+        flow_id: str,
+        task_id: str,
+        key: str,
+        outputs: dict[str, Any],
+        execution_id: str,
+        *,
+        since: datetime | None,
+    ) -> None:
+        """Cache a task's outputs under ``key`` (replacing what was there); the task's entries
+        cached before ``since`` are dropped."""
         ...
 
     def close(self) -> None: ...

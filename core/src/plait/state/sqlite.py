@@ -34,7 +34,9 @@ from plait.state.model import (
     format_datetime,
     parse_datetime,
 )
+from plait.state.sqlite_cache import TaskCacheTable
 from plait.state.sqlite_flows import FlowStore
+from plait.state.sqlite_kv import KVStoreTable
 from plait.state.sqlite_schema import (
     MIGRATIONS,
     UPSERT,
@@ -67,7 +69,7 @@ def _is_busy(exc: sqlite3.Error) -> bool:
     return "locked" in message or "busy" in message
 
 
-class SqliteRepository(FlowStore, TriggerStore):
+class SqliteRepository(FlowStore, TriggerStore, KVStoreTable, TaskCacheTable):
     """:class:`~plait.state.repository.ExecutionRepository` on one SQLite file.
 
     One connection per repository object, shared by the threads of the process under a lock.

@@ -132,6 +132,28 @@ MIGRATIONS: tuple[Migration, ...] = (
         "CREATE INDEX executions_by_ended ON executions (ended)",
     ),
     ("CREATE INDEX executions_by_state ON executions (state)",),
+    (
+        """CREATE TABLE kv (
+            namespace TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            type TEXT NOT NULL,
+            created TEXT NOT NULL,
+            updated TEXT NOT NULL,
+            expires TEXT,
+            PRIMARY KEY (namespace, key)
+        )""",
+        """CREATE TABLE task_cache (
+            namespace TEXT NOT NULL,
+            flow_id TEXT NOT NULL,
+            task_id TEXT NOT NULL,
+            key TEXT NOT NULL,
+            outputs TEXT NOT NULL,
+            execution_id TEXT NOT NULL,
+            created TEXT NOT NULL,
+            PRIMARY KEY (namespace, flow_id, task_id, key)
+        )""",
+    ),
 )
 """Schema migrations; entry N brings ``user_version`` from N to N + 1. Only ever append.
 An entry is SQL statements, or a function of the connection for what SQL cannot do."""

@@ -4,6 +4,10 @@
 (the engine and the CLI use it); :class:`TaskRunStorage` is the view one task run gets
 (:class:`plait_sdk.context.TaskStorage`): it writes only under its own task run's folder and reads
 only files of its own execution, so a flow cannot reach another execution's data through a URI.
+
+Every write reports a disk error (full disk, file size limit, read-only or forbidden folder) as
+a :class:`StorageError` naming the file and the cause, whatever the backend, and leaves no part
+of the file behind.
 """
 
 from __future__ import annotations
@@ -12,16 +16,16 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
+from plait_sdk.errors import reporting_os_errors
 from plait_sdk.storage import StorageBackend
 
 from plait.errors import NotFoundError, StorageError
 from plait.storage.local import CHUNK_SIZE, RESERVED_PREFIX
 from plait.storage.uris import (
-    check_key,
     check_name,
     execution_prefix,
     key_in_execution,
@@ -72,8 +76,8 @@ class InternalStorage:
     def download(self, uri: str, path: Path) -> Path:
         """Stream a stored file to a local path; the path appears complete or not at all."""
         target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with self.open(uri) as source:
+        with self.open(uri) as source, _writing(target):
+            target.parent.mkdir(parents=True, exist_ok=True)
             fd, temp = tempfile.mkstemp(
                 dir=target.parent, prefix=f".{target.name}-", suffix=".part"
             )
@@ -88,12 +92,16 @@ class InternalStorage:
         return target
 
     def put_stream(self, key: str, stream: BinaryIO) -> str:
-        self.backend.put_stream(check_key(key), stream)
-        return to_uri(key)
+        uri = to_uri(key)
+        with _writing(uri):
+            self.backend.put_stream(key, stream)
+        return uri
 
     def put_path(self, key: str, path: Path, *, move: bool = False) -> str:
-        self.backend.put_path(check_key(key), Path(path), move=move)
-        return to_uri(key)
+        uri = to_uri(key)
+        with _writing(uri):
+            self.backend.put_path(key, Path(path), move=move)
+        return uri
 
     def list_execution(self, namespace: str, flow_id: str, execution_id: str) -> list[str]:
         """URIs of every file stored for an execution (inputs and task outputs), sorted."""
@@ -159,10 +167,13 @@ class TaskRunStorage:
 
     @contextmanager
     def writer(self, name: str) -> Iterator[tuple[str, BinaryIO]]:
-        """Yield ``(uri, file)``; the file is stored when the block succeeds, dropped otherwise."""
+        """Yield ``(uri, file)``; the file is stored when the block succeeds, dropped otherwise.
+
+        A disk error in the block (writing ``file`` on a full disk) names ``uri``."""
         key = self._key(name)
-        with self._storage.staged_file() as (path, file):
-            yield to_uri(key), file
+        uri = to_uri(key)
+        with _writing(uri), self._storage.staged_file() as (path, file):
+            yield uri, file
             file.close()
             self._storage.put_path(key, path, move=True)
 
@@ -174,3 +185,9 @@ class TaskRunStorage:
 
     def size(self, uri: str) -> int:
         return self._storage.size(self._readable(uri))
+
+
+def _writing(file: str | Path) -> AbstractContextManager[None]:
+    """Report a disk error met while writing ``file`` (a URI or a local path) as a
+    :class:`StorageError` naming it, e.g. ``cannot write plait:///...: File too large``."""
+    return reporting_os_errors(file, error=StorageError)

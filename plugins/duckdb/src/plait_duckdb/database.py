@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from plait_sdk import RunContext
+from plait_sdk import RunContext, TaskFailure
 from plait_sdk.files import Workspace
 
 JDBC_PREFIX = "jdbc:duckdb:"
@@ -46,11 +46,16 @@ class Database:
         want_file: bool,
         workspace: Workspace,
         ctx: RunContext,
+        *,
+        confined: bool = False,
     ) -> Database:
         """The database for this run; relative paths are taken in the working directory.
 
         ``databaseUri`` is downloaded first; without a URL, the database is new for each run:
         in memory, or a file in the working directory when its file is wanted as an output.
+        ``confined`` (``fileAccess: WORKING_DIRECTORY``) refuses a file outside the working
+        directory: DuckDB opens the database before its confinement starts, so it is checked
+        here. (MotherDuck is refused when the properties are validated.)
         """
         target = url_target(url)
         if database_uri:
@@ -65,6 +70,12 @@ class Database:
         if is_remote(target):
             return cls(target, None, temporary=False)
         file = workspace.root / target
+        if confined and not _inside(file, workspace.root):
+            raise TaskFailure(
+                f"`url` names the database file {file}, outside the working directory, and "
+                "`fileAccess` is WORKING_DIRECTORY: DuckDB may use only files inside the "
+                "working directory (give the database with `databaseUri` or `inputFiles`)"
+            )
         file.parent.mkdir(parents=True, exist_ok=True)
         return cls(str(file), file, temporary=False)
 
@@ -72,3 +83,8 @@ class Database:
     def _private_file(workspace: Workspace) -> Path:
         # Unique, so that no flow file meets it, and kept as its name in the internal storage.
         return workspace.root / f"database-{uuid.uuid4().hex[:12]}.duckdb"
+
+
+def _inside(file: Path, root: Path) -> bool:
+    """``file`` is in ``root`` or below, once ``..`` and symbolic links are resolved."""
+    return root.resolve() in file.resolve().parents

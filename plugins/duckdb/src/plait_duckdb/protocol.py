@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 FetchType = Literal["NONE", "FETCH", "FETCH_ONE", "STORE"]
 StoreFormat = Literal["JSONL", "CSV", "PARQUET"]
+FileAccess = Literal["ALL", "WORKING_DIRECTORY"]
 
 STORE_EXTENSIONS: dict[str, str] = {"JSONL": "jsonl", "CSV": "csv", "PARQUET": "parquet"}
 
@@ -30,6 +31,9 @@ class QueryRequest:
     """Where STORE writes, relative to the working directory."""
     store_format: StoreFormat = "JSONL"
     time_zone: str | None = None
+    confined_to: str | None = None
+    """The only directory DuckDB may read or write (``fileAccess: WORKING_DIRECTORY``), as an
+    absolute path; None leaves DuckDB free to reach any file, URL or extension."""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

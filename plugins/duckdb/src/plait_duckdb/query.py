@@ -13,7 +13,13 @@ from pydantic import model_validator
 from plait_duckdb.database import JDBC_PREFIX, Database, is_remote, url_target
 from plait_duckdb.examples import EXAMPLES
 from plait_duckdb.process import run_worker
-from plait_duckdb.protocol import STORE_EXTENSIONS, FetchType, QueryRequest, StoreFormat
+from plait_duckdb.protocol import (
+    STORE_EXTENSIONS,
+    FetchType,
+    FileAccess,
+    QueryRequest,
+    StoreFormat,
+)
 
 LEGACY_FETCH_FLAGS: dict[str, FetchType] = {
     "fetch": "FETCH",
@@ -114,6 +120,21 @@ class QueryProperties(FilesProperties):
         ),
         examples=["Europe/Paris"],
     )
+    fileAccess: FileAccess = prop(
+        "ALL",
+        description=(
+            "Which files the SQL may reach. `ALL` (as in Kestra): any file the engine's user "
+            "can read or write, by path or URL, with DuckDB extensions installed and loaded "
+            "on demand. `WORKING_DIRECTORY`: only files inside the working directory "
+            "(`inputFiles`, the copy of `databaseUri`, what the SQL writes there, `STORE` "
+            "results); any other path (`/etc/passwd`, `../x`, a symbolic link leading out), "
+            "URL, extension loading and `SET` of DuckDB's settings are refused, and so are a "
+            "`url` naming MotherDuck or a database file elsewhere (set the time zone with "
+            "`timeZoneId`). A platform team sets it for every flow with a forced plugin "
+            "default, which flows cannot override."
+        ),
+        examples=["WORKING_DIRECTORY"],
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> QueryProperties:
@@ -125,6 +146,11 @@ class QueryProperties(FilesProperties):
             raise ValueError("`databaseUri` must be a `plait://` URI of the internal storage")
         if self.outputDbFile and is_remote(target):
             raise ValueError("`outputDbFile` needs a local database file, not a remote one")
+        if self.fileAccess == "WORKING_DIRECTORY" and is_remote(target):
+            raise ValueError(
+                "`url` names a MotherDuck database, and `fileAccess` is WORKING_DIRECTORY: "
+                "DuckDB may use only files inside the working directory"
+            )
         return self
 
     def resolved_fetch_type(self) -> FetchType:
@@ -197,8 +223,9 @@ class Query(Task[QueryProperties, QueryOutputs]):
     def run(self, props: QueryProperties, ctx: RunContext) -> QueryOutputs:
         workspace = Workspace.create(ctx)
         workspace.write_input_files(ctx, props.inputFiles)
+        confined = props.fileAccess == "WORKING_DIRECTORY"
         database = Database.resolve(
-            props.url, props.databaseUri, props.outputDbFile, workspace, ctx
+            props.url, props.databaseUri, props.outputDbFile, workspace, ctx, confined=confined
         )
         fetch_type = props.resolved_fetch_type()
         extension = STORE_EXTENSIONS[props.storeFormat]
@@ -212,8 +239,10 @@ class Query(Task[QueryProperties, QueryOutputs]):
             store_file=store_file if fetch_type == "STORE" else None,
             store_format=props.storeFormat,
             time_zone=props.timeZoneId,
+            confined_to=str(workspace.root.resolve()) if confined else None,
         )
-        ctx.log.info(f"running the SQL on {database.describe()} (fetchType {fetch_type})")
+        access = ", files of the working directory only" if confined else ""
+        ctx.log.info(f"running the SQL on {database.describe()} (fetchType {fetch_type}{access})")
         response = run_worker(ctx, request, workspace.root, workspace.environment())
         uri = None
         if request.store_file:

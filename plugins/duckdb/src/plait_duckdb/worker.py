@@ -7,6 +7,8 @@ flow's files live, out of the import path.
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +28,22 @@ from plait_duckdb.values import record
 
 COPY_OPTIONS = {"JSONL": "FORMAT JSON", "CSV": "FORMAT CSV, HEADER", "PARQUET": "FORMAT PARQUET"}
 RESULT_VIEW = "plait_query_result"
+DUCKDB_ERRNO = re.compile(r'"errno"\s*:\s*"(\d+)"')
+"""Where DuckDB's IO Error carries the OS error number (in a JSON blob inside its message)."""
+CONFINED_CONNECTION: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
+"""How a confined connection starts: extensions beyond those built into the duckdb package
+(parquet, json, icu) are neither downloaded nor loaded on demand. Confinement refuses both
+anyway; this spares the attempt and gives DuckDB's plainer "exists in the ... extension"."""
+CONFINEMENT_MARKERS = ("the configuration has been locked", "exists in the")
+"""Words of DuckDB's errors for a locked SET and for a function of an extension not loaded."""
+CONFINEMENT_HINT = (
+    "fileAccess is WORKING_DIRECTORY: DuckDB may use only files inside the task's working "
+    "directory (give other files with inputFiles), with no URL, no extension beyond those "
+    "built in, and no SET of its settings (set the time zone with timeZoneId)"
+)
 
 
 class SqlFailure(Exception):
@@ -33,8 +51,9 @@ class SqlFailure(Exception):
 
 
 def execute(request: QueryRequest) -> QueryResponse:
+    config = CONFINED_CONNECTION if request.confined_to is not None else {}
     try:
-        connection = duckdb.connect(request.database)
+        connection = duckdb.connect(request.database, config=config)
     except duckdb.Error as exc:
         return QueryResponse(error=f"cannot open the DuckDB database: {exc}")
     try:
@@ -51,6 +70,8 @@ def _run(connection: duckdb.DuckDBPyConnection, request: QueryRequest) -> QueryR
             connection.execute(f"SET TimeZone = {literal(request.time_zone)}")
         except duckdb.Error as exc:
             raise SqlFailure(f"timeZoneId {request.time_zone!r} is not usable: {exc}") from exc
+    if request.confined_to is not None:
+        _confine(connection, request.confined_to)
     sql = dollar_placeholders(request.sql, request.parameters)
     try:
         statements = connection.extract_statements(sql)
@@ -61,22 +82,51 @@ def _run(connection: duckdb.DuckDBPyConnection, request: QueryRequest) -> QueryR
     if not statements:
         raise SqlFailure("the `sql` property holds no SQL statement")
     *leading, last = statements
+    confined = request.confined_to is not None
     for number, statement in enumerate(leading, start=1):
-        with _blamed(statement, number, len(statements)):
+        with _blamed(statement, number, len(statements), confined):
             connection.execute(statement, _bound(statement, request.parameters))
-    with _blamed(last, len(statements), len(statements)):
+    with _blamed(last, len(statements), len(statements), confined):
         response = _last(connection, last, _bound(last, request.parameters), request)
     return response
 
 
+def _confine(connection: duckdb.DuckDBPyConnection, directory: str) -> None:
+    """From now on, let DuckDB reach no file, URL or extension outside ``directory``, and lock
+    its settings so that the SQL cannot lift that.
+
+    The order is DuckDB's: ``allowed_directories`` can only be set once the database runs and
+    while external access is still on, and a locked configuration takes no further SET. DuckDB
+    resolves ``..`` and symbolic links before comparing a path with the allowed directory.
+    """
+    try:
+        connection.execute(f"SET allowed_directories = [{literal(directory.rstrip('/') + '/')}]")
+        connection.execute("SET enable_external_access = false")
+        connection.execute("SET lock_configuration = true")
+    except duckdb.Error as exc:
+        raise SqlFailure(f"cannot confine DuckDB to the working directory: {exc}") from exc
+
+
 @contextmanager
-def _blamed(statement: duckdb.Statement, number: int, total: int) -> Iterator[None]:
-    """Turn DuckDB's error into a message naming the statement at fault."""
+def _blamed(statement: duckdb.Statement, number: int, total: int, confined: bool) -> Iterator[None]:
+    """Turn DuckDB's error into a message naming the statement at fault, and saying why when
+    the confinement to the working directory refused it."""
     try:
         yield
     except duckdb.Error as exc:
         where = f"statement {number} of {total}" if total > 1 else "the SQL statement"
-        raise SqlFailure(f"{where} failed: {exc}\nstatement: {excerpt(statement.query)}") from exc
+        hint = f"\n{CONFINEMENT_HINT}" if confined and _refused_by_confinement(exc) else ""
+        raise SqlFailure(
+            f"{where} failed: {exc}\nstatement: {excerpt(statement.query)}{hint}"
+        ) from exc
+
+
+def _refused_by_confinement(error: duckdb.Error) -> bool:
+    """A path or URL outside the working directory, an extension to load, or a SET."""
+    message = str(error)
+    return isinstance(error, duckdb.PermissionException) or any(
+        marker in message for marker in CONFINEMENT_MARKERS
+    )
 
 
 def _bound(statement: duckdb.Statement, parameters: dict[str, Any]) -> dict[str, Any] | None:
@@ -118,14 +168,38 @@ def _store(
     if statement.type == duckdb.StatementType.SELECT:
         query = without_terminator(statement.query)
         # The newline keeps a trailing `-- comment` from swallowing the closing parenthesis.
-        return _count(connection.execute(f"COPY (\n{query}\n) {target}", parameters))
+        with _writing(request.store_file):
+            return _count(connection.execute(f"COPY (\n{query}\n) {target}", parameters))
     # INSERT ... RETURNING, PRAGMA, CALL, PIVOT...: COPY cannot nest them, so their result,
     # already computed by DuckDB, is read through a temporary view.
     relation = connection.sql(statement.query, params=parameters)
     if relation is None:
         raise SqlFailure("fetchType STORE needs a last statement that returns rows")
     connection.register(RESULT_VIEW, relation)
-    return _count(connection.execute(f"COPY (FROM {RESULT_VIEW}) {target}"))
+    with _writing(request.store_file):
+        return _count(connection.execute(f"COPY (FROM {RESULT_VIEW}) {target}"))
+
+
+@contextmanager
+def _writing(file: str) -> Iterator[None]:
+    """A disk error of DuckDB writing ``file`` (in the working directory) as the one line every
+    plait task gives, ``cannot write <path>: No space left on device``, instead of DuckDB's
+    JSON-laden message; any other error goes on to :func:`_blamed`."""
+    try:
+        yield
+    except duckdb.IOException as exc:
+        found = DUCKDB_ERRNO.search(str(exc))
+        if found is None:
+            raise
+        # Imported here: the SDK's import cost is paid by failing runs only.
+        from plait_sdk.errors import os_error_message
+
+        number = int(found[1])
+        disk_error = OSError(number, os.strerror(number))
+        message = os_error_message(disk_error, os.path.abspath(file), "write")
+        if message is None:
+            raise
+        raise SqlFailure(message) from exc
 
 
 def _count(cursor: duckdb.DuckDBPyConnection) -> int:

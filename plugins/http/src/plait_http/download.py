@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import re
 from email.message import Message
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import unquote
 
-import httpx
 from plait_sdk import Example, RunContext, Task, TaskFailure, TaskOutputs, output, prop
 
 from plait_http import examples
 from plait_http.exchange import HttpProperties, describe, exchange, response_headers
+
+if TYPE_CHECKING:
+    import httpx  # only annotations here: httpx loads when a request is sent
 
 DEFAULT_FILE_NAME = "download"
 MAX_FILE_NAME = 128

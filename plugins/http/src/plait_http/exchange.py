@@ -8,19 +8,25 @@ the URI and, for timeouts, which timeout and its value.
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import json
+import os
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from datetime import timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote, urlsplit
 
-import httpx
 from plait_sdk import RunContext, TaskFailure, TaskProperties, prop
 from pydantic import ConfigDict
 
 from plait_http.options import HttpOptions, SslOptions
+
+if TYPE_CHECKING:
+    import ssl
+
+    import httpx
 
 STORAGE_SCHEME = "plait://"
 MULTIPART = "multipart/form-data"
@@ -93,6 +99,8 @@ def exchange(props: HttpProperties, ctx: RunContext) -> Iterator[httpx.Response]
     A status the options do not accept fails here, with a body excerpt. Errors raised while the
     caller reads the body (a read timeout mid-way) are translated as well.
     """
+    import httpx  # loaded by the first request, not by every engine start
+
     options = props.options
     timeout = httpx.Timeout(
         connect=_seconds(options.connect_timeout()),
@@ -105,7 +113,7 @@ def exchange(props: HttpProperties, ctx: RunContext) -> Iterator[httpx.Response]
         httpx.Client(
             timeout=timeout,
             follow_redirects=options.followRedirects,
-            verify=not props.ssl().insecureTrustAllCertificates,
+            verify=_verification(props.ssl().insecureTrustAllCertificates),
             auth=_auth(options),
             headers={"User-Agent": USER_AGENT},
         ) as client,
@@ -128,6 +136,22 @@ def exchange(props: HttpProperties, ctx: RunContext) -> Iterator[httpx.Response]
                 "true` or `options.allowedResponseCodes` to accept this status)"
             )
         yield response
+
+
+def _verification(insecure: bool) -> ssl.SSLContext | bool:
+    """What ``verify`` gets: the process's verifying context, or False."""
+    if insecure:
+        return False
+    return _verifying_context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+
+
+@functools.lru_cache(maxsize=4)
+def _verifying_context(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
+    """httpx's default verifying context (which honours ``SSL_CERT_FILE``/``SSL_CERT_DIR``),
+    made once per setting: loading the CA bundle costs tens of milliseconds per request."""
+    import httpx
+
+    return httpx.create_ssl_context(verify=True)
 
 
 def request_uri(response: httpx.Response) -> str:
@@ -162,18 +186,20 @@ def _shown(value: timedelta | None) -> str:
     return "no limit" if value is None else f"{value.total_seconds():g}s"
 
 
-class _BearerAuth(httpx.Auth):
-    """Bearer token auth; as an `httpx.Auth`, httpx drops it on a redirect to another origin."""
-
-    def __init__(self, token: str) -> None:
-        self.token = token
-
-    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
-        request.headers["Authorization"] = f"Bearer {self.token}"
-        yield request
-
-
 def _auth(options: HttpOptions) -> httpx.Auth | None:
+    import httpx
+
+    class _BearerAuth(httpx.Auth):
+        """Bearer token auth; as an `httpx.Auth`, httpx drops it on a redirect to another
+        origin."""
+
+        def __init__(self, token: str) -> None:
+            self.token = token
+
+        def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
+            request.headers["Authorization"] = f"Bearer {self.token}"
+            yield request
+
     credentials = options.credentials()
     if credentials is None:
         return None
@@ -261,6 +287,8 @@ def _excerpt(response: httpx.Response) -> str:
 
 @contextmanager
 def _translated_errors(props: HttpProperties) -> Iterator[None]:
+    import httpx
+
     target = f"{props.method} {props.uri}"
     options = props.options
     try:

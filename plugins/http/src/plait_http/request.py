@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import codecs
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-import httpx
 from plait_sdk import Example, RunContext, Task, TaskFailure, TaskOutputs, output
 
 from plait_http import examples
@@ -16,6 +15,9 @@ from plait_http.exchange import (
     request_uri,
     response_headers,
 )
+
+if TYPE_CHECKING:
+    import httpx  # only annotations here: httpx loads when a request is sent
 
 
 class RequestOutputs(TaskOutputs):

@@ -15,7 +15,8 @@ STDERR_TAIL_LINES = 20
 
 class OutputCollector:
     """Routes lines as they arrive: stdout to INFO, stderr to WARNING, control lines to
-    ``vars`` or to the log; keeps the end of stderr for the error message of a failed run."""
+    ``vars`` or to the log (metrics at DEBUG); keeps the end of stderr for the error message
+    of a failed run."""
 
     def __init__(self, log: TaskLogger) -> None:
         self._log = log
@@ -29,6 +30,8 @@ class OutputCollector:
             self.vars.update(control.outputs)
             for entry in control.logs:
                 getattr(self._log, entry.level)(entry.message)
+            for metric in control.metrics:
+                self._log.debug(metric.describe())
         elif stream == STDERR:
             self.stderr_lines += 1
             self._stderr_tail.append(line)

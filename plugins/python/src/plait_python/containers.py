@@ -1,6 +1,7 @@
 """Running a command line in a Docker container through the Docker engine API (docker SDK).
 
-The task's working directory is bind-mounted at ``CONTAINER_WORKDIR``. Each container carries
+The task's working directory is bind-mounted at ``CONTAINER_WORKDIR``, and plait's ``kestra``
+module, read-only, at ``CONTAINER_LIBRARY`` (last on ``PYTHONPATH``). Each container carries
 labels naming its execution, task run and engine process, and is removed whatever happens: after
 success, failure, timeout, kill and interruption (``finally``), and, should the engine die without
 running its ``finally`` blocks, by the next Docker run on the same machine, which removes the
@@ -18,9 +19,11 @@ from pathlib import Path
 import docker
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 from docker.models.containers import Container
+from docker.models.images import Image
 from docker.utils import parse_bytes, parse_repository_tag
 from plait_sdk import TaskFailure, TaskLogger
 
+from plait_python.library import CONTAINER_LIBRARY, KESTRA_LIBRARY, with_library
 from plait_python.process import Finished
 from plait_python.properties import ContainerOptions
 from plait_python.selection import CONTAINER_WORKDIR, ContainerSpec
@@ -109,20 +112,27 @@ def run_container(
     watch: Watch,
     owner: tuple[int, int] | None,
     log: TaskLogger,
+    keep: Callable[[Container], None] | None = None,
 ) -> Finished:
     """Run ``argv`` in a new container and remove it afterwards, whatever happens.
 
     ``owner`` (uid, gid) gets back every file the container wrote in the working directory, so
     an engine that is not root can still read and delete what a root container left there.
+    ``keep`` is called with the container after a successful run, before its removal (to commit
+    it as an image).
     """
-    mounts = {str(host_workdir): {"bind": CONTAINER_WORKDIR, "mode": "rw"}}
+    mounts = {
+        str(host_workdir): {"bind": CONTAINER_WORKDIR, "mode": "rw"},
+        str(KESTRA_LIBRARY): {"bind": CONTAINER_LIBRARY, "mode": "ro"},
+    }
     labels = {**labels, LABEL_ENGINE: engine_label()}
     try:
+        image_path = image_env(client.images.get(spec.image)).get("PYTHONPATH")
         container = client.containers.create(
             spec.image,
             command=list(argv),
             working_dir=CONTAINER_WORKDIR,
-            environment=dict(env),
+            environment=with_library(env, image_path, CONTAINER_LIBRARY),
             volumes=mounts,
             labels=labels,
             detach=True,
@@ -142,6 +152,8 @@ def run_container(
             pump.add(name, stream)
         cancelled = supervise(pump, on_line, kill=lambda: _kill(container), watch=watch)
         exit_code = int(container.wait(timeout=KILL_WAIT_SECONDS)["StatusCode"])
+        if keep is not None and exit_code == 0 and not cancelled:
+            keep(container)
         return Finished(exit_code, cancelled)
     except DockerException as exc:
         raise TaskFailure(f"the container of {spec.image!r} failed: {_reason(exc)}") from exc
@@ -153,6 +165,12 @@ def run_container(
             container.remove(force=True)
         if owner is not None:
             _hand_back(client, spec.image, mounts, labels, owner, log)
+
+
+def image_env(image: Image) -> dict[str, str]:
+    """The environment variables ``image`` sets (``ENV`` lines of its Dockerfile)."""
+    entries = (image.attrs.get("Config") or {}).get("Env") or []
+    return dict(entry.partition("=")[::2] for entry in entries)
 
 
 def _options(options: ContainerOptions) -> dict[str, object]:

@@ -52,6 +52,29 @@ SCRIPT = (
         ),
     ),
     Example(
+        title="Kestra's way: dependencies and Kestra.outputs",
+        flow=example_flow(
+            "python_script_kestra",
+            """\
+  - id: python
+    type: io.kestra.plugin.scripts.python.Script
+    taskRunner:
+      type: io.kestra.plugin.core.runner.Process
+    dependencies:
+      - six
+    script: |
+      import six
+      from kestra import Kestra
+      Kestra.outputs({"six": six.__version__})
+      Kestra.counter("installed", 1)
+
+  - id: report
+    type: io.kestra.plugin.core.log.Log
+    message: "six {{ outputs.python.vars.six }}, installed once and cached"
+""",
+        ),
+    ),
+    Example(
         title="Run the script in a Docker container",
         flow=example_flow(
             "python_script_docker",

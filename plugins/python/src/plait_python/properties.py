@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from docker.utils import parse_bytes
 from plait_sdk import output, prop
 from plait_sdk.files import FilesOutputs, FilesProperties
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -40,6 +39,8 @@ class Memory(_Options):
     @field_validator("memory")
     @classmethod
     def _check_memory(cls, value: str) -> str:
+        from docker.utils import parse_bytes  # the Docker SDK loads only when it is used
+
         try:
             parse_bytes(value)
         except Exception as exc:
@@ -125,10 +126,33 @@ class ExecProperties(FilesProperties):
         description=(
             "Shell commands run before the script or commands, in the same shell, e.g. "
             "`pip install polars`. With the PROCESS runner they run inside an isolated virtual "
-            "environment kept in a cache keyed by these commands, so packages are downloaded "
-            "once and the engine's own environment never changes."
+            "environment kept in a cache keyed by these commands, so the engine's own "
+            "environment never changes. Package installs at the start of the list (`pip "
+            "install polars`, not `pip install -r requirements.txt`) run once, when the cached "
+            "environment (a virtual environment, or a Docker image derived from the task's) is "
+            "built, and are skipped by later runs; the other commands run every time."
         ),
         examples=[["pip install polars"]],
+    )
+    dependencies: list[str] | None = prop(
+        None,
+        description=(
+            "Python packages the script needs, as pip requirement specifiers (`polars`, "
+            "`pandas==2.2.3`, `'duckdb>=1'`). They are installed once into an environment "
+            "cached under a key made of this list (in any order), `packageManager`, the "
+            "`beforeCommands` and the `PIP_*`/`UV_*` variables of `env`, and reused by every "
+            "run with the same key: a virtual environment for the PROCESS runner, an image "
+            "derived from the task's image for Docker."
+        ),
+        examples=[["polars", "kestra"]],
+    )
+    packageManager: Literal["UV", "PIP"] = prop(
+        "UV",
+        description=(
+            "What installs `dependencies`: `UV` (the default, as in Kestra; pip when uv is "
+            "missing) or `PIP`, which also honours pip's configuration files."
+        ),
+        dynamic=False,
     )
     env: dict[str, str] | None = prop(
         None,

@@ -10,10 +10,12 @@ import shlex
 from collections.abc import Sequence
 from pathlib import PurePath
 
+SETUP_FAILED = "_plait_setup_failed"
+"""Shell variable set when a ``beforeCommand`` fails without ``failFast``."""
 POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ash", "ksh", "mksh", "zsh"})
 
 SCRIPT_BOOTSTRAP = """\
-import os, runpy, sys, traceback
+import os, runpy, sys
 path = sys.argv[1]
 sys.argv = sys.argv[1:]
 sys.path[0] = os.path.dirname(path)
@@ -22,6 +24,7 @@ try:
 except SystemExit:
     raise
 except BaseException as error:
+    import traceback
     tb = error.__traceback__
     while tb is not None and tb.tb_frame.f_code.co_filename != path:
         tb = tb.tb_next
@@ -52,13 +55,19 @@ def command_line(
 ) -> list[str]:
     """``interpreter`` followed by one argument holding every command, one per line.
 
-    ``marker`` names a file created once ``before_commands`` have all run (shells only): the
-    virtual environment cache uses it to tell a finished setup from one that failed.
+    ``marker`` names a file created once ``before_commands`` have all run successfully (shells
+    only): the virtual environment cache uses it to tell a finished setup from one that failed.
+    Without ``fail_fast`` a failing command does not stop the shell, so each one's status is
+    noted and the marker is only written if none failed.
     """
     shell = is_posix_shell(interpreter)
     lines = ["set -e"] if fail_fast and shell else []
-    lines.extend(before_commands)
+    track = marker is not None and shell and not fail_fast
+    for command in before_commands:
+        lines.append(command)
+        if track:
+            lines.append(f"[ $? -eq 0 ] || {SETUP_FAILED}=1")
     if marker is not None and shell:
-        lines.append(f": > {shlex.quote(marker)}")
+        lines.append(f'[ -z "${{{SETUP_FAILED}:-}}" ] && : > {shlex.quote(marker)}')
     lines.extend(commands)
     return [*interpreter, "\n".join(lines)]

@@ -13,21 +13,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
-from plait_sdk import Example, RunContext, Task, TaskFailure
+from plait_sdk import Example, RunContext, Task, TaskFailure, reporting_os_errors
 from plait_sdk.files import Workspace, host_environment
 
 from plait_python import examples
 from plait_python.collector import OutputCollector
-from plait_python.containers import (
-    LABEL_EXECUTION,
-    LABEL_TASK,
-    LABEL_TASKRUN,
-    connect,
-    default_owner,
-    ensure_image,
-    remove_orphans,
-    run_container,
-)
+from plait_python.library import KESTRA_LIBRARY, with_library
 from plait_python.process import Finished, run_process
 from plait_python.properties import (
     CommandsProperties,
@@ -35,10 +26,10 @@ from plait_python.properties import (
     ExecProperties,
     ScriptProperties,
 )
+from plait_python.recipe import Recipe
 from plait_python.selection import (
     CONTAINER_WORKDIR,
     RunnerKind,
-    container_spec,
     runner_kind,
 )
 from plait_python.shell import command_line, run_python_script
@@ -77,7 +68,7 @@ class _ExecTask(Task[P, ExecOutputs], Generic[P]):
             **workspace.environment(seen_root),
         }
         collector = OutputCollector(ctx.log)
-        launch = _Launch(
+        launch = Launch(
             props, ctx, workspace, commands, env, collector, Watch(cancelled=ctx.cancelled)
         )
         finished = launch.in_container() if kind is RunnerKind.DOCKER else launch.in_process()
@@ -117,7 +108,7 @@ def _seen_root(kind: RunnerKind) -> str | None:
 
 
 @dataclass(frozen=True)
-class _Launch:
+class Launch:
     """One task run's command line and what either runner needs to run it."""
 
     props: ExecProperties
@@ -128,59 +119,45 @@ class _Launch:
     collector: OutputCollector
     watch: Watch
 
+    @property
+    def recipe(self) -> Recipe:
+        props = self.props
+        return Recipe.of(props.beforeCommands, props.dependencies, props.packageManager, props.env)
+
     def in_process(self) -> Finished:
         """Run locally, in the cached virtual environment that ``beforeCommands`` set up,
         without the engine's secrets in the environment."""
         props, ctx = self.props, self.ctx
-        before = props.beforeCommands or []
         base = {
             name: value
             for name, value in host_environment().items()
             if not name.startswith(HIDDEN_ENV_PREFIXES)
         }
         base.update(self.env)
-        with VenvCache(cache_root(ctx)).lease(before, ctx.log, ctx.cancelled) as lease:
+        venvs = VenvCache(cache_root(ctx))
+        with venvs.lease(self.recipe, base, ctx.log, ctx.cancelled) as lease:
+            before = lease.pending(props.beforeCommands or [], ctx.log)
             marker = str(lease.marker) if lease.marker is not None else None
             argv = command_line(
                 props.interpreter, before, self.commands, fail_fast=props.failFast, marker=marker
             )
             self.watch.on_tick = lease.poll
+            env = with_library(
+                lease.environment(base), self.env.get("PYTHONPATH"), str(KESTRA_LIBRARY)
+            )
             return run_process(
                 argv,
                 cwd=self.workspace.root,
-                env=lease.environment(base),
+                env=env,
                 on_line=self.collector,
                 watch=self.watch,
             )
 
     def in_container(self) -> Finished:
-        """Run in a Docker container labelled with the run, after clearing containers that
-        dead engines left behind."""
-        props, ctx = self.props, self.ctx
-        spec = container_spec(props)
-        argv = command_line(
-            props.interpreter, props.beforeCommands or [], self.commands, fail_fast=props.failFast
-        )
-        labels = {
-            LABEL_EXECUTION: ctx.execution_id,
-            LABEL_TASK: ctx.task_id,
-            LABEL_TASKRUN: ctx.taskrun_id,
-        }
-        with connect() as client:
-            remove_orphans(client, ctx.log)
-            ensure_image(client, spec.image, spec.options.pullPolicy, ctx.log)
-            return run_container(
-                client,
-                spec,
-                argv,
-                host_workdir=self.workspace.root,
-                env=self.env,
-                labels=labels,
-                on_line=self.collector,
-                watch=self.watch,
-                owner=default_owner(),
-                log=ctx.log,
-            )
+        """Run in a Docker container labelled with the run (see ``docker_runner``)."""
+        from plait_python.docker_runner import run_in_docker  # the Docker SDK loads only here
+
+        return run_in_docker(self)
 
 
 class Script(_ExecTask[ScriptProperties]):
@@ -189,10 +166,14 @@ class Script(_ExecTask[ScriptProperties]):
     The script is rendered, written to a file in the working directory and run with `python`.
     `true`, `false` and `null` are defined so that JSON rendered into the code, such as
     `data = {{ outputs.api.body }}`, runs as is. Print `::{"outputs": {...}}::` on a line to add
-    to the `vars` output; write files under `{{ outputDir }}` to make them output files.
+    to the `vars` output, or use Kestra's library: `from kestra import Kestra` then
+    `Kestra.outputs({...})` works without installing it. Write files under `{{ outputDir }}` to
+    make them output files.
 
-    With the PROCESS runner, `beforeCommands` (e.g. `pip install polars`) run in a virtual
-    environment of their own, cached across runs; with Docker they run in the container.
+    `dependencies` and the package installs that start `beforeCommands` (e.g. `pip install
+    polars`) go into an environment cached across runs: a virtual environment of its own with
+    the PROCESS runner, an image derived from the task's with Docker. Later runs reuse it
+    without installing again.
     """
 
     type = "plait.python.Script"
@@ -204,7 +185,9 @@ class Script(_ExecTask[ScriptProperties]):
     def main_commands(
         self, props: ScriptProperties, workspace: Workspace, seen_root: str
     ) -> list[str]:
-        (workspace.root / SCRIPT_FILE).write_text(props.script, "utf-8")
+        script = workspace.root / SCRIPT_FILE
+        with reporting_os_errors(script):
+            script.write_text(props.script, "utf-8")
         return [run_python_script(f"{seen_root.rstrip('/')}/{SCRIPT_FILE}")]
 
 
