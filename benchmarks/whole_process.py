@@ -6,8 +6,9 @@ per-process cost (imports, template compilation, the first state writes).
 
 Targets: cold start under 0.3 s; under 1 ms per chained task. Both runs alternate, one warm-up
 each (the home, the bytecode caches); medians of wall time, with the CPU time (user + system,
-less sensitive to a busy machine) beside them. Also lists the heavy modules a one-task run must
-not import. No figure is asserted.
+less sensitive to a busy machine) beside them, and the per-task figure from the fastest runs
+too (a difference of two medians moves with the machine's load). Also lists the heavy modules a
+one-task run must not import. No figure is asserted.
 
     .venv/bin/python benchmarks/whole_process.py [--repeat 9]
 """
@@ -104,16 +105,18 @@ def main() -> None:
         heavy = loaded_modules(one, env)
     wall = {name: statistics.median(values) for name, values in walls.items()}
     cpu = {name: statistics.median(values) for name, values in cpus.items()}
+    fastest = {name: min(values) for name, values in walls.items()}
     print(
         f"cold start, `plait run` of a one-task flow: median {wall['one']:.3f} s wall, "
         f"{cpu['one']:.3f} s CPU (target < {COLD_TARGET} s: {wall['one'] / COLD_TARGET:.2f}x)"
     )
     per_task = (wall["chain"] - wall["one"]) * 1000 / 99
     per_task_cpu = (cpu["chain"] - cpu["one"]) * 1000 / 99
+    per_task_fastest = (fastest["chain"] - fastest["one"]) * 1000 / 99
     print(
         f"100-task chain as a whole process: median {wall['chain']:.3f} s; per task "
-        f"{per_task:.2f} ms wall, {per_task_cpu:.2f} ms CPU "
-        f"(target < {PER_TASK_TARGET_MS} ms: {per_task / PER_TASK_TARGET_MS:.2f}x)"
+        f"{per_task:.2f} ms wall, {per_task_cpu:.2f} ms CPU, {per_task_fastest:.2f} ms from "
+        f"the fastest runs (target < {PER_TASK_TARGET_MS} ms: {per_task / PER_TASK_TARGET_MS:.2f}x)"
     )
     print(f"heavy modules a Log task imported: {', '.join(heavy) or 'none'}")
 

@@ -3,18 +3,12 @@ PLAIT_HOME."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from support.cli import run_plait
 from support.wheels import Completed
-
-REPO = Path(__file__).resolve().parent.parent
-PLAIT = [sys.executable, "-m", "plait.cli"]
-
 
 CliRunner = Callable[..., Completed]
 
@@ -31,17 +25,7 @@ def cli(tmp_path: Path) -> CliRunner:
         preexec: Callable[[], None] | None = None,
     ) -> Completed:
         """``preexec`` runs in the child before plait starts (resource limits, capabilities)."""
-        full_env = {**os.environ, "PLAIT_HOME": str(home), **(env or {})}
-        done = subprocess.run(
-            [*PLAIT, *args],
-            capture_output=True,
-            text=True,
-            env=full_env,
-            cwd=tmp_path,
-            timeout=timeout,
-            preexec_fn=preexec,
-        )
-        return Completed(done.returncode, done.stdout, done.stderr)
+        return run_plait(*args, home=home, cwd=tmp_path, env=env, timeout=timeout, preexec=preexec)
 
     return run
 

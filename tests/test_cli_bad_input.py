@@ -6,18 +6,22 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from support.cli import run_plait
 from support.server import Server, running_server
 from support.wheels import Completed
 
-PLAIT = [sys.executable, "-m", "plait.cli"]
-SETTINGS = ("PLAIT_MAX_FLOW_BYTES", "PLAIT_MAX_NESTING", "PLAIT_MAX_INPUT_BYTES")
+UNSET = (
+    "PLAIT_MAX_FLOW_BYTES",
+    "PLAIT_MAX_NESTING",
+    "PLAIT_MAX_INPUT_BYTES",
+    "PLAIT_DISTRIBUTION",
+    "PLAIT_SERVER",
+)
 """Left out of the inherited environment: each row sets the ones it is about."""
 
 INVALID, FAILED = 2, 1
@@ -69,25 +73,14 @@ class Workspace:
     def run(self, *args: str, env: dict[str, str] | None = None) -> Completed:
         """``plait ARGS`` on this workspace's home; ``@DIR@`` and ``@EXEC@`` in an argument
         stand for the folder of the files and the execution's id."""
-        full_env = {k: v for k, v in os.environ.items() if k not in SETTINGS}
-        full_env.pop("PLAIT_DISTRIBUTION", None)
-        full_env.pop("PLAIT_SERVER", None)
-        full_env.update(PLAIT_HOME=str(self.home), **(env or {}))
-        done = subprocess.run(
-            [
-                *PLAIT,
-                *(
-                    a.replace("@DIR@", str(self.folder)).replace("@EXEC@", self.execution)
-                    for a in args
-                ),
-            ],
-            capture_output=True,
-            text=True,
-            env=full_env,
+        return run_plait(
+            *(a.replace("@DIR@", str(self.folder)).replace("@EXEC@", self.execution) for a in args),
+            home=self.home,
             cwd=self.folder,
+            env=env,
+            unset=UNSET,
             timeout=120,
         )
-        return Completed(done.returncode, done.stdout, done.stderr)
 
 
 @pytest.fixture(scope="module")
@@ -133,6 +126,7 @@ AS_ROOT = pytest.mark.skipif(
     reason="running as root: chmod 000 does not stop root from reading the file",
 )
 LONG_INT = "9" * 5000
+NOT_FOUND = "execution 'nope' not found"
 
 ROWS = [
     # -- flow files -------------------------------------------------------------------------
@@ -295,12 +289,7 @@ ROWS = [
         FAILED,
         "expression `{{ 1 + }}`: syntax error",
     ),
-    row(
-        "eval, unknown execution",
-        ("eval", "nope", "{{ 1 }}"),
-        FAILED,
-        "execution 'nope' not found",
-    ),
+    row("eval, unknown execution", ("eval", "nope", "{{ 1 }}"), FAILED, NOT_FOUND),
     row(
         "eval, huge integer",
         ("eval", "@EXEC@", "{{ 9 ** 9999 }}"),
@@ -320,25 +309,15 @@ ROWS = [
         FAILED,
         "--value needs --task",
     ),
-    row("outputs, unknown execution", ("outputs", "nope"), FAILED, "execution 'nope' not found"),
-    row("logs, unknown execution", ("logs", "nope"), FAILED, "execution 'nope' not found"),
-    row(
-        "executions show, unknown",
-        ("executions", "show", "nope"),
-        FAILED,
-        "execution 'nope' not found",
-    ),
-    row(
-        "executions restart, unknown",
-        ("executions", "restart", "nope"),
-        FAILED,
-        "execution 'nope' not found",
-    ),
-    row(
-        "executions replay, unknown",
-        ("executions", "replay", "nope"),
-        FAILED,
-        "execution 'nope' not found",
+    *(
+        row(f"{' '.join(command)}, unknown execution", (*command, "nope"), FAILED, NOT_FOUND)
+        for command in (
+            ("outputs",),
+            ("logs",),
+            ("executions", "show"),
+            ("executions", "restart"),
+            ("executions", "replay"),
+        )
     ),
     row(
         "executions replay, unknown task",

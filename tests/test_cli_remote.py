@@ -3,15 +3,17 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from support.server import PLAIT, Server, free_port, running_server
+from support.cli import run_plait
+from support.server import Server, free_port, running_server
 from support.wheels import Completed
+
+SERVER_SETTINGS = ("PLAIT_SERVER", "PLAIT_SERVER_TOKEN", "PLAIT_SERVER_USER")
+"""Left out of the inherited environment: only a test's own ``--server`` reaches a server."""
 
 OK_FLOW = """\
 id: remote-ok
@@ -100,14 +102,11 @@ def plait(tmp_path: Path, local_home: Path) -> Cli:
     """``plait ARGS`` in a subprocess with its own (local) PLAIT_HOME and no server settings."""
 
     def run(*args: str, env: dict[str, str] | None = None) -> Completed:
-        drop = ("PLAIT_SERVER", "PLAIT_SERVER_TOKEN", "PLAIT_SERVER_USER")
-        full = {k: v for k, v in os.environ.items() if k not in drop}
-        full.update(PLAIT_HOME=str(local_home), **(env or {}))
-        done = subprocess.run(
-            [*PLAIT, *args], capture_output=True, text=True, env=full, cwd=tmp_path, timeout=60
+        done = run_plait(
+            *args, home=local_home, cwd=tmp_path, env=env, unset=SERVER_SETTINGS, timeout=60
         )
         assert "Traceback" not in done.stderr, done.stderr
-        return Completed(done.returncode, done.stdout, done.stderr)
+        return done
 
     return run
 

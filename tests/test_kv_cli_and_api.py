@@ -216,25 +216,3 @@ def test_the_tenant_path_serves_the_same_store(api: httpx.Client) -> None:
     # Kestra >= 1.0 puts the tenant in the path: /api/v1/main/namespaces/...
     api.put(f"/api/v1/main/namespaces/{NS}/kv/shared", content="42")
     assert api.get(f"{API}/shared").json() == {"type": "NUMBER", "value": 42}
-
-
-def test_an_execution_may_carry_a_correlation_id_but_no_other_system_label(
-    server: Server,
-) -> None:
-    # ExecutionController: "none can be passed at execution creation time except
-    # system.correlationId".
-    client = server.client
-    source = "id: labelled\nnamespace: api.labels\ntasks:\n  - id: r\n    type: plait.core.Return\n"
-    assert (
-        client.post(
-            "/api/v1/flows", content=source, headers={"Content-Type": "application/x-yaml"}
-        ).status_code
-        == 200
-    )
-    url = "/api/v1/executions/api.labels/labelled"
-    made = client.post(url, params={"labels": "system.correlationId:upstream", "wait": "true"})
-    assert made.status_code == 200, made.text
-    assert {"key": "system.correlationId", "value": "upstream"} in made.json()["labels"]
-    refused = client.post(url, params={"labels": "system.username:me"})
-    assert refused.status_code == 400
-    assert "system label" in refused.json()["message"]

@@ -20,8 +20,11 @@ HEAVY = (
     "duckdb",
     "starlette",
     "uvicorn",
+    "polars",
     "urllib.request",
 )
+"""The same modules as ``NOT_FOR_A_LOG_TASK`` in benchmarks/whole_process.py, which times the
+run this test checks."""
 PROBE = """\
 import sys
 from plait.cli.main import main

@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
+from support.cli import PLAIT, run_plait
 from support.server import running_server
 
-PLAIT = [sys.executable, "-m", "plait.cli"]
 TIMEOUT_SECONDS = 2
 BUDGET_ENV = {"PLAIT_RENDER_TIMEOUT": str(TIMEOUT_SECONDS)}
 MAX_RSS_MB = 400
@@ -70,16 +70,9 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def execution_id(home: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
     flow = tmp_path_factory.mktemp("flows") / "flow.yml"
     flow.write_text(FLOW)
-    done = _plait(home, "run", str(flow), "--json")
-    assert done.returncode == 0, done.stderr
-    return str(json.loads(done.stdout)["id"])
-
-
-def _plait(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PLAIT_HOME": str(home), **BUDGET_ENV}
-    return subprocess.run(
-        [*PLAIT, *args], capture_output=True, text=True, env=env, timeout=120, check=False
-    )
+    done = run_plait("run", str(flow), "--json", home=home, env=BUDGET_ENV, timeout=120)
+    assert done.code == 0, done.stderr
+    return str(done.json()["id"])
 
 
 MEASURE = """\
@@ -120,18 +113,17 @@ def test_plait_eval_of_a_hostile_expression_ends_clearly(
 def test_a_task_timeout_covers_rendering_its_properties(tmp_path: Path) -> None:
     flow = tmp_path / "flow.yml"
     flow.write_text(SLOW_PROPERTY_FLOW)
-    env = {**os.environ, "PLAIT_HOME": str(tmp_path / "home"), "PLAIT_RENDER_TIMEOUT": "600"}
-    done = subprocess.run(
-        [*PLAIT, "run", str(flow), "--json"],
-        capture_output=True,
-        text=True,
-        env=env,
+    done = run_plait(
+        "run",
+        str(flow),
+        "--json",
+        home=tmp_path / "home",
+        env={"PLAIT_RENDER_TIMEOUT": "600"},
         timeout=120,
-        check=False,
     )
-    assert done.returncode == 1
+    assert done.code == 1
     assert "rendering did not finish within the task's timeout" in done.stdout + done.stderr
-    assert json.loads(done.stdout)["state"]["current"] == "FAILED"
+    assert done.json()["state"]["current"] == "FAILED"
     assert "Traceback" not in done.stderr
 
 

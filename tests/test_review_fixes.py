@@ -47,9 +47,9 @@ def test_eval_masks_secrets_and_names_unknown_tasks(cli, write_flow):
     execution_id = cli("run", str(flow), "--json").json()["id"]
     done = cli("eval", execution_id, "{{ secret('API_TOKEN') }}", env=env)
     assert done.code == 0, done.stderr
-    assert done.stdout.strip() == "******"
+    assert done.stdout.strip() == "********"
     as_map = cli("eval", execution_id, "{{ {'t': secret('API_TOKEN')} }}", env=env)
-    assert json.loads(as_map.stdout) == {"t": "******"}
+    assert json.loads(as_map.stdout) == {"t": "********"}
     unknown = cli("eval", execution_id, "{{ task.id }}", "--task", "nope")
     assert unknown.code == 1
     assert "no task 'nope'" in unknown.stderr and "a" in unknown.stderr

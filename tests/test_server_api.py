@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
+from support.cli import PLAIT
 from support.server import (
-    PLAIT,
     Server,
     free_port,
     running_server,
@@ -570,6 +570,22 @@ def test_execution_with_a_file_input_and_labels_then_its_file(api: httpx.Client)
     assert_error(api.get(f"{base}/file", params={"path": "file:///etc/passwd"}), 400)
     missing = uri.rsplit("/", 1)[0] + "/missing.csv"
     assert api.get(f"{base}/file/metas", params={"path": missing}).status_code == 404
+
+
+def test_an_execution_may_carry_a_correlation_id_but_no_other_system_label(
+    api: httpx.Client,
+) -> None:
+    # ExecutionController: "none can be passed at execution creation time except
+    # system.correlationId".
+    deploy(api, returning("api.labels", "labelled"))
+    made = execute(
+        api, "api.labels", "labelled", params={"labels": "system.correlationId:upstream"}
+    )
+    assert {"key": "system.correlationId", "value": "upstream"} in made["labels"]
+    refused = api.post(
+        f"{API}/executions/api.labels/labelled", params={"labels": "system.username:me"}
+    )
+    assert_error(refused, 400, "system label")
 
 
 def test_create_without_waiting_then_get_and_search(api: httpx.Client) -> None:

@@ -5,8 +5,10 @@ disabling a trigger through the triggers API. Everything waits by polling, with 
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import itertools
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -210,7 +212,7 @@ namespace: triggers.hook
 tasks:
   - id: greet
     type: plait.core.Return
-    format: "hello {{ trigger.body.name }} ({{ trigger.parameters.source }})"
+    format: "hello {{ trigger.body.name }} ({{ trigger.parameters.source[0] }})"
 triggers:
   - id: hook
     type: io.kestra.plugin.core.trigger.Webhook
@@ -327,3 +329,68 @@ def test_flow_webhook_and_disabled_triggers_on_a_server_with_tokens(tmp_path: Pa
             assert len(executions(api, "triggers.disable", "ticker")) == ticks
         finally:
             anonymous.close()
+
+
+# ------------------------------------------------------------------ Webhook keys and request
+
+
+def kestra_webhook(flow_id: str, key: str) -> str:
+    """Kestra's webhook test flows (flows/valids/webhook*.yaml): only the key differs."""
+    return f"""\
+id: {flow_id}
+namespace: io.kestra.tests
+tasks:
+  - id: out
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{{{ trigger | json }}}}"
+triggers:
+  - id: webhook
+    type: io.kestra.plugin.core.trigger.Webhook
+    key: "{key}"
+"""
+
+
+KESTRA_WEBHOOKS = {
+    "webhook": "a-secret-key",
+    "webhook-dynamic-key": "{{ flow.id }}",
+    "webhook-secret-key": "{{ secret('WEBHOOK_KEY') }}",
+    "webhook-missing-secret": "{{ secret('NO_SUCH_WEBHOOK_SECRET') }}",
+}
+
+
+def test_webhook_keys_render_and_the_request_maps_to_lists_as_in_kestra(tmp_path: Path) -> None:
+    """Kestra flows/valids/webhook.yaml, webhook-dynamic-key.yaml, webhook-secret-key.yaml and
+    ExecutionControllerTest (webhook, webhookDynamicKey, webhookDynamicKeyFromASecret): the key
+    is rendered on each request; ``parameters`` and ``headers`` map names to lists."""
+    secret = {"SECRET_WEBHOOK_KEY": base64.b64encode(b"secretKey").decode()}
+    with running_server(tmp_path / "home", env=secret) as server:
+        api = server.client
+        for flow_id, key in KESTRA_WEBHOOKS.items():
+            deploy(api, kestra_webhook(flow_id, key))
+        hook = f"{API}/executions/webhook/io.kestra.tests"
+
+        dynamic = api.get(f"{hook}/webhook-dynamic-key/webhook-dynamic-key")
+        assert dynamic.status_code == 200, dynamic.text
+        assert api.get(f"{hook}/webhook-dynamic-key/{{{{ flow.id }}}}").status_code == 404
+        from_secret = api.get(f"{hook}/webhook-secret-key/secretKey")
+        assert from_secret.status_code == 200, from_secret.text
+        assert api.get(f"{hook}/webhook-missing-secret/anything-at-all").status_code == 404
+        assert "NO_SUCH_WEBHOOK_SECRET" in server.stderr()
+
+        response = api.post(
+            f"{hook}/webhook/a-secret-key?name=john&age=12&age=13",
+            json={"a": 1, "b": True},
+            headers=[("X-Twice", "one"), ("X-Twice", "two")],
+        )
+        assert response.status_code == 200, response.text
+        variables = response.json()["trigger"]["variables"]
+        assert variables["body"] == {"a": 1, "b": True}
+        assert variables["parameters"] == {"name": ["john"], "age": ["12", "13"]}
+        assert variables["headers"]["x-twice"] == ["one", "two"]
+        assert variables["headers"]["content-type"] == ["application/json"]
+        ended = wait_for(api, response.json()["id"])
+        assert ended["state"]["current"] == "SUCCESS", ended["state"]
+        (out,) = ended["taskRunList"]
+        assert json.loads(out["outputs"]["value"])["parameters"]["age"] == ["12", "13"]
+        for started in (dynamic, from_secret):
+            assert wait_for(api, started.json()["id"])["state"]["current"] == "SUCCESS"

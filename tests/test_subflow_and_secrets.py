@@ -91,9 +91,9 @@ def test_secrets_are_masked_in_logs_outputs_and_documents(cli, write_flow):
         assert "hunter2-xyz" not in text
         assert "tok-123456" not in text
     doc = done.json()
-    assert doc["taskRunList"][1]["outputs"] == {"value": "token=******"}
+    assert doc["taskRunList"][1]["outputs"] == {"value": "token=********"}
     logs = cli("logs", doc["id"], env=env)
-    assert "password is ******" in logs.stdout
+    assert "password is ********" in logs.stdout
     assert "hunter2-xyz" not in logs.stdout
 
 

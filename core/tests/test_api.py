@@ -36,15 +36,18 @@ def test_run_flow_names_a_missing_flow_file(tmp_path: Path):
         plait.run_flow(str(tmp_path / "missing.yml"), home=tmp_path / "home")
 
 
-def test_a_map_given_to_text_or_list_property_prints_as_json(tmp_path: Path):
-    """Kestra renders ``message: "{{ map }}"`` to the map's JSON text; a Log's message accepts
-    text or a list of texts, so the map must not be kept as a map."""
+def test_a_value_given_to_a_text_or_list_property_prints_as_text(tmp_path: Path):
+    """Kestra renders ``message: "{{ map }}"`` to the map's JSON text and a number to its digits
+    (blueprint parse-twitter-json-payload logs numbers); a Log's message accepts text or a list
+    of texts, so only a list is kept as it is."""
     flow = {
         "id": "m",
         "namespace": "dev",
         "tasks": [
             {"id": "log", "type": "plait.core.Log", "message": "{{ {'a': 1, 'b': [1, 2]} }}"},
             {"id": "many", "type": "plait.core.Log", "message": "{{ ['x', 'y'] }}"},
+            {"id": "number", "type": "plait.core.Log", "message": "{{ 40 + 2 }}"},
+            {"id": "boolean", "type": "plait.core.Log", "message": "{{ 1 == 1 }}"},
         ],
     }
     execution = plait.run_flow(json.dumps(flow), home=tmp_path)
@@ -55,4 +58,20 @@ def test_a_map_given_to_text_or_list_property_prints_as_json(tmp_path: Path):
     finally:
         engine.close()
     assert '{"a":1,"b":[1,2]}' in messages
-    assert {"x", "y"} <= set(messages)
+    assert {"x", "y", "42", "true"} <= set(messages)
+
+
+def test_envs_shows_only_kestra_prefixed_variables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Kestra's ``envs`` variable: ``KESTRA_TEST1`` reads as ``envs.test1`` (RunContextCache,
+    Kestra flow valids/variables.yaml); other environment variables stay hidden."""
+    monkeypatch.setenv("KESTRA_TEST1", "true")
+    monkeypatch.setenv("PLAIT_TOKEN_OF_SOMEONE", "hidden")
+    flow = {
+        "id": "e",
+        "namespace": "dev",
+        "tasks": [{"id": "r", "type": "plait.core.Return", "format": "{{ envs }}"}],
+    }
+    execution = plait.run_flow(json.dumps(flow), home=tmp_path)
+    value = json.loads(execution.task_run("r").outputs["value"])
+    assert value["test1"] == "true"
+    assert "plait_token_of_someone" not in value and "hidden" not in json.dumps(value)

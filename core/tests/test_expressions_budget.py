@@ -8,7 +8,6 @@ import time
 from typing import Any
 
 import pytest
-from plait.builtin import filters
 from plait.errors import ExpressionError
 from plait.expressions import ExpressionEngine
 from plait.expressions.budget import (
@@ -17,6 +16,7 @@ from plait.expressions.budget import (
     RenderLimits,
     deadline_within,
 )
+from support.expression_cases import builtin_engine
 
 LIMITS = RenderLimits(max_size=1000, seconds=0.5)
 VARIABLES: dict[str, Any] = {
@@ -30,7 +30,7 @@ VARIABLES: dict[str, Any] = {
 
 @pytest.fixture(scope="module")
 def engine() -> ExpressionEngine:
-    return ExpressionEngine(filters.register_filters(), filters.register_functions(), LIMITS)
+    return builtin_engine(LIMITS)
 
 
 def refusal(engine: ExpressionEngine, template: str) -> tuple[ExpressionError, float]:
@@ -153,7 +153,7 @@ def test_limits_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv(MAX_SIZE_ENV, "50")
     monkeypatch.setenv(TIMEOUT_ENV, "1.5")
     assert RenderLimits.from_env() == RenderLimits(max_size=50, seconds=1.5)
-    small = ExpressionEngine(filters.register_filters(), filters.register_functions())
+    small = builtin_engine()
     with pytest.raises(ExpressionError, match="more than the 50 allowed"):
         small.render_value("{{ 'x' * 51 }}", {})
     monkeypatch.setenv(TIMEOUT_ENV, "soon")

@@ -11,10 +11,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from plait.builtin import filters
 from plait.errors import ExpressionError
 from plait.expressions import ExpressionEngine
 from plait.expressions.javadate import format_datetime, parse_datetime, parse_zone
+from support.expression_cases import builtin_engine
 
 PARIS = ZoneInfo("Europe/Paris")
 MOMENT = datetime(2024, 3, 5, 14, 7, 9, 123456, tzinfo=UTC)  # a Tuesday
@@ -22,7 +22,7 @@ MOMENT = datetime(2024, 3, 5, 14, 7, 9, 123456, tzinfo=UTC)  # a Tuesday
 
 @pytest.fixture(scope="module")
 def engine() -> ExpressionEngine:
-    return ExpressionEngine(filters.register_filters(), filters.register_functions())
+    return builtin_engine()
 
 
 @pytest.fixture

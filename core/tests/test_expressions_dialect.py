@@ -6,14 +6,14 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from plait.builtin import filters
 from plait.errors import ExpressionError
 from plait.expressions import ExpressionEngine
+from support.expression_cases import builtin_engine
 
 
 @pytest.fixture(scope="module")
 def engine() -> ExpressionEngine:
-    return ExpressionEngine(filters.register_filters(), filters.register_functions())
+    return builtin_engine()
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from plait.builtin import filters
 from plait.errors import ExpressionError, PlaitError
 from plait.expressions import ExpressionEngine
+from support.expression_cases import builtin_engine
 
 VARIABLES: dict[str, Any] = {
     "outputs": {"api": {"body": '{"a": 1}', "items": [1, 2]}},
@@ -18,7 +18,7 @@ VARIABLES: dict[str, Any] = {
 
 @pytest.fixture(scope="module")
 def engine() -> ExpressionEngine:
-    return ExpressionEngine(filters.register_filters(), filters.register_functions())
+    return builtin_engine()
 
 
 def failure(engine: ExpressionEngine, template: str, **kwargs: Any) -> ExpressionError:

@@ -15,13 +15,14 @@ from plait.builtin import filters
 from plait.errors import ExpressionError
 from plait.expressions import ExpressionEngine, needs_context
 from plait_sdk import hookspecs
+from support.expression_cases import builtin_engine
 
 BODY = json.dumps({"products": [{"id": 1, "brand": "Apple"}, {"id": 2, "brand": "Nokia"}]})
 
 
 @pytest.fixture(scope="module")
 def engine() -> ExpressionEngine:
-    return ExpressionEngine(filters.register_filters(), filters.register_functions())
+    return builtin_engine()
 
 
 def render(engine: ExpressionEngine, template: str, **variables: Any) -> Any:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from plait.builtin import filters
 from plait.errors import ExpressionError
 from plait.expressions import ExpressionEngine, OutputReference
+from support.expression_cases import builtin_engine
 
 
 @pytest.fixture(scope="module")
 def engine() -> ExpressionEngine:
-    return ExpressionEngine(filters.register_filters(), filters.register_functions())
+    return builtin_engine()
 
 
 def refs(engine: ExpressionEngine, template: str) -> list[tuple[str, str | None]]:

@@ -6,9 +6,9 @@ import base64
 from typing import Any
 
 import pytest
-from plait.builtin import filters, secrets
+from plait.builtin import secrets
 from plait.errors import ExpressionError, PlaitError
-from plait.expressions import ExpressionEngine
+from support.expression_cases import builtin_engine
 
 
 def encoded(value: str) -> str:
@@ -72,7 +72,7 @@ def test_invalid_base64_is_refused_without_printing_it(monkeypatch: pytest.Monke
 
 def test_secret_function_in_an_execution(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SECRET_API_KEY", encoded("k-123"))
-    engine = ExpressionEngine(filters.register_filters(), filters.register_functions())
+    engine = builtin_engine()
     services = ProviderServices()
     value = engine.render_value(
         "Bearer {{ secret('API_KEY') }}", {}, services=services, task_id="call"

@@ -501,12 +501,13 @@ def test_disabled_children_are_left_out_and_empty_branches_succeed(engine: Engin
                 message: on
           - id: pick
             type: {FLOW}.Switch
-            value: nothing
+            value: a
             cases:
               a:
                 - id: never
                   type: plait.core.Log
                   message: never
+                  disabled: true
         """,
     )
     assert str(execution.state) == "SUCCESS"

@@ -5,7 +5,7 @@ documentation page whose behaviour it reproduces (kestra-io/kestra, kestra.io/do
 
 from __future__ import annotations
 
-import types
+from collections.abc import Iterator
 from pathlib import Path
 from textwrap import dedent
 
@@ -14,8 +14,8 @@ from plait.api import Engine
 from plait.errors import FlowValidationError
 from plait.flows import parse_flow
 from plait.state.model import LogEntry, State
-from plait_sdk import RunContext, Task, TaskOutputs, TaskProperties, hookimpl, output, prop
-from support.flows import run_text, runs_of
+from plait_sdk import RunContext, Task, TaskFailure, TaskOutputs, TaskProperties, output, prop
+from support.flows import make_engine, run_of, run_text, runs_of
 
 
 def problems(source: str) -> list[str]:
@@ -171,12 +171,60 @@ def test_log_to_file_keeps_the_lines_in_a_file_of_the_task_run(
         text = stream.read().decode()
     assert [line.split(" ", 2)[1:] for line in text.splitlines()] == [
         ["INFO", "line one"],
-        ["INFO", "secret ******"],  # masked in the file too
+        ["INFO", "secret ********"],  # masked in the file too
     ]
     logged = [(e.task_id, e.message) for e in engine.repository.logs(done.id)]
     assert logged == [("quiet", f"log lines of attempt 1: {uri}"), ("loud", "in the logs")]
     assert ("quiet", "line one") in [(e.task_id, e.message) for e in lines.entries]  # shown live
     assert runs_of(done, "loud")[0].attempts[-1].log_file is None
+
+
+class FlakyProperties(TaskProperties):
+    marker: str = prop(description="Created by the first attempt, which then fails.")
+
+
+class Flaky(Task[FlakyProperties, TaskOutputs]):
+    """Logs which attempt it is; the first one fails (test task)."""
+
+    type = "test.Flaky"
+    Properties = FlakyProperties
+
+    def run(self, props: FlakyProperties, ctx: RunContext) -> TaskOutputs:
+        marker = Path(props.marker)
+        if not marker.exists():
+            marker.touch()
+            ctx.log.info("first attempt")
+            raise TaskFailure("the first attempt fails")
+        ctx.log.info("second attempt")
+        return TaskOutputs()
+
+
+def test_log_to_file_keeps_one_file_per_attempt(own_engine: Engine, tmp_path: Path) -> None:
+    # TaskRunAttempt.logFile: each attempt of a retried task keeps its own lines.
+    done = run_text(
+        own_engine,
+        f"""\
+        id: flaky
+        namespace: dev
+        tasks:
+          - id: t
+            type: test.Flaky
+            marker: {tmp_path / "marker"}
+            logToFile: true
+            retry: {{type: constant, interval: PT0.01S, maxAttempts: 2}}
+        """,
+    )
+    assert done.state is State.SUCCESS
+    files = [attempt.log_file for attempt in run_of(done, "t").attempts]
+    assert [uri.rsplit("/", 1)[-1] for uri in files if uri] == [
+        "log-attempt-1.txt",
+        "log-attempt-2.txt",
+    ]
+    contents = []
+    for uri in files:
+        with own_engine.storage.open(uri) as stream:
+            contents.append(stream.read().decode().split(" ", 1)[1])
+    assert contents == ["INFO first attempt\n", "INFO second attempt\n"]
 
 
 def test_log_to_file_from_plugin_defaults(engine: Engine) -> None:
@@ -234,15 +282,9 @@ class Make(Task[MakeProperties, MakeOutputs]):
 
 
 @pytest.fixture
-def cache_engine(tmp_path: Path) -> Engine:
-    plugin = types.ModuleType("task_cache_test_plugin")
-
-    @hookimpl
-    def register_task_types() -> list[type[Task]]:  # type: ignore[type-arg]
-        return [Make]
-
-    plugin.register_task_types = register_task_types  # type: ignore[attr-defined]
-    engine = Engine.create(home=tmp_path / "home", load_plugins=[], extra_plugins=[plugin])
+def own_engine(tmp_path: Path) -> Iterator[Engine]:
+    """An engine that also knows this module's test tasks (``test.Flaky``, ``test.Make``)."""
+    engine = make_engine(tmp_path / "home", Flaky, Make)
     yield engine
     engine.close()
 
@@ -269,49 +311,47 @@ CACHED = """\
 
 
 def test_task_cache_reuses_outputs_of_a_run_with_the_same_rendered_properties(
-    cache_engine: Engine, tmp_path: Path
+    own_engine: Engine, tmp_path: Path
 ) -> None:
     # kestra.io/docs/workflow-components/task-cache; Worker.hashTask (the key is a hash of
     # the rendered task) and its cache lookup: a hit ends the task SUCCESS with the cached
     # outputs, without running it.
     count = tmp_path / "count.txt"
     flow = CACHED.format(count=count, ttl="PT1H")
-    first = run_text(cache_engine, flow)
-    second = run_text(cache_engine, flow)
+    first = run_text(own_engine, flow)
+    second = run_text(own_engine, flow)
     assert (first.state, second.state) == (State.SUCCESS, State.SUCCESS)
     assert count.read_text().count("ran") == 1
     [made] = runs_of(second, "make")
     # The file is the second execution's own copy, readable downstream.
     assert f"/executions/{second.id}/" in made.outputs["uri"]
     assert runs_of(second, "use")[0].outputs == {"value": "hello"}
-    logs = [e.message for e in cache_engine.repository.logs(second.id)]
+    logs = [e.message for e in own_engine.repository.logs(second.id)]
     assert f"outputs reused from the task cache (execution {first.id})" in logs
     # Other rendered properties (another input): the task runs again.
-    third = run_text(cache_engine, flow, {"text": "bye"})
+    third = run_text(own_engine, flow, {"text": "bye"})
     assert count.read_text().count("ran") == 2
     assert runs_of(third, "use")[0].outputs == {"value": "bye"}
 
 
-def test_task_cache_older_than_the_ttl_is_not_reused(cache_engine: Engine, tmp_path: Path) -> None:
+def test_task_cache_older_than_the_ttl_is_not_reused(own_engine: Engine, tmp_path: Path) -> None:
     # The ttl is checked against the cached entry's age when it is read (Worker getCacheFile).
     count = tmp_path / "count.txt"
     flow = CACHED.format(count=count, ttl="PT0S")
-    run_text(cache_engine, flow)
-    run_text(cache_engine, flow)
+    run_text(own_engine, flow)
+    run_text(own_engine, flow)
     assert count.read_text().count("ran") == 2
 
 
-def test_task_cache_disabled_runs_every_time(cache_engine: Engine, tmp_path: Path) -> None:
+def test_task_cache_disabled_runs_every_time(own_engine: Engine, tmp_path: Path) -> None:
     count = tmp_path / "count.txt"
     flow = CACHED.format(count=count, ttl="PT1H").replace("enabled: true", "enabled: false")
-    run_text(cache_engine, flow)
-    run_text(cache_engine, flow)
+    run_text(own_engine, flow)
+    run_text(own_engine, flow)
     assert count.read_text().count("ran") == 2
 
 
-def test_task_cache_keys_loop_iterations_by_their_value(
-    cache_engine: Engine, tmp_path: Path
-) -> None:
+def test_task_cache_keys_loop_iterations_by_their_value(own_engine: Engine, tmp_path: Path) -> None:
     # Worker: the cache entry is looked up by the hash and the task run's value.
     count = tmp_path / "count.txt"
     flow = f"""\
@@ -328,9 +368,9 @@ def test_task_cache_keys_loop_iterations_by_their_value(
                 text: same
                 taskCache: {{enabled: true}}
         """
-    run_text(cache_engine, flow)
+    run_text(own_engine, flow)
     assert count.read_text().count("ran") == 2
-    run_text(cache_engine, flow)
+    run_text(own_engine, flow)
     assert count.read_text().count("ran") == 2
 
 
@@ -433,7 +473,8 @@ def test_a_flow_cannot_declare_system_labels_but_read_only() -> None:
 
 
 def test_a_string_flow_output_may_hold_a_map(engine: Engine) -> None:
-    # FlowInputOutput.parseType: a STRING output keeps the rendered value as it is.
+    # FlowInputOutput.parseType: a STRING output written as a map keeps the map; written as an
+    # expression, it holds the text the expression prints (FlowOutputTest, flow-with-outputs).
     done = run_text(
         engine,
         """\
@@ -452,7 +493,14 @@ def test_a_string_flow_output_may_hold_a_map(engine: Engine) -> None:
           - id: text
             type: STRING
             value: "{{ outputs.r.value }}"
+          - id: key
+            type: STRING
+            value: "{{ outputs.r }}"
         """,
     )
     assert done.state is State.SUCCESS
-    assert done.outputs == {"summary": {"task": "x", "count": 2}, "text": "x"}
+    assert done.outputs == {
+        "summary": {"task": "x", "count": 2},
+        "text": "x",
+        "key": '{"value":"x"}',
+    }

@@ -11,21 +11,13 @@ import pytest
 from plait.api import Engine
 from plait.state.kv import NamespaceKV
 from plait.state.model import State, utcnow
-from support.flows import run_text
+from support.flows import run_of, run_text
 
 NAMESPACE = "io.kestra.tests"
 
 
 def kv(engine: Engine, namespace: str = NAMESPACE) -> NamespaceKV:
     return NamespaceKV(engine.repository, namespace)
-
-
-def outputs(execution, task_id: str):  # type: ignore[no-untyped-def]
-    return next(r for r in execution.task_runs if r.task_id == task_id).outputs
-
-
-def error(execution, task_id: str) -> str:  # type: ignore[no-untyped-def]
-    return next(r for r in execution.task_runs if r.task_id == task_id).error or ""
 
 
 def test_set_without_namespace_stores_in_the_flows_namespace_keeping_the_type(
@@ -113,7 +105,7 @@ def test_set_with_kv_type_parses_the_rendered_text(engine: Engine) -> None:
     assert store.get("number") == 123.45
     assert store.get("flag") is True
     assert store.entry("when").type == "DATETIME"
-    assert outputs(done, "sum") == {"value": "124.45 true value"}
+    assert run_of(done, "sum").outputs == {"value": "124.45 true value"}
 
 
 def test_set_with_overwrite_false_fails_on_a_taken_key(engine: Engine) -> None:
@@ -133,7 +125,7 @@ def test_set_with_overwrite_false_fails_on_a_taken_key(engine: Engine) -> None:
         """,
     )
     assert done.state is State.FAILED
-    assert "already holds a value and overwrite is false" in error(done, "set")
+    assert "already holds a value and overwrite is false" in str(run_of(done, "set").error)
     assert kv(engine).get("test-key") == "first"
 
 
@@ -156,11 +148,13 @@ def test_get_returns_the_value_or_null_and_fails_only_with_error_on_missing(
         """
     done = run_text(engine, flow)
     assert done.state is State.SUCCESS
-    assert outputs(done, "present") == {"value": {"int": 1, "string": "string"}}
-    assert outputs(done, "absent") == {"value": None}
+    assert run_of(done, "present").outputs == {"value": {"int": 1, "string": "string"}}
+    assert run_of(done, "absent").outputs == {"value": None}
     failing = run_text(engine, flow + "    errorOnMissing: true\n")
     assert failing.state is State.FAILED
-    assert error(failing, "absent") == f"KV key 'my-key' in namespace '{NAMESPACE}' is not set"
+    assert (
+        run_of(failing, "absent").error == f"KV key 'my-key' in namespace '{NAMESPACE}' is not set"
+    )
 
 
 def test_delete_outputs_whether_a_value_was_deleted(engine: Engine) -> None:
@@ -179,11 +173,11 @@ def test_delete_outputs_whether_a_value_was_deleted(engine: Engine) -> None:
         """
     done = run_text(engine, flow)
     assert done.state is State.SUCCESS
-    assert outputs(done, "first") == {"deleted": True}
-    assert outputs(done, "second") == {"deleted": False}
+    assert run_of(done, "first").outputs == {"deleted": True}
+    assert run_of(done, "second").outputs == {"deleted": False}
     failing = run_text(engine, flow + "    errorOnMissing: true\n")
     assert failing.state is State.FAILED
-    assert "KV key 'test-key'" in error(failing, "second")
+    assert "KV key 'test-key'" in str(run_of(failing, "second").error)
 
 
 def test_get_keys_lists_the_live_keys_with_a_prefix(engine: Engine) -> None:
@@ -207,8 +201,8 @@ def test_get_keys_lists_the_live_keys_with_a_prefix(engine: Engine) -> None:
             type: io.kestra.plugin.core.kv.GetKeys
         """,
     )
-    assert outputs(done, "prefixed") == {"keys": ["my-var-1", "my-var-2"]}
-    assert outputs(done, "every") == {"keys": ["my-var-1", "my-var-2", "other"]}
+    assert run_of(done, "prefixed").outputs == {"keys": ["my-var-1", "my-var-2"]}
+    assert run_of(done, "every").outputs == {"keys": ["my-var-1", "my-var-2", "other"]}
 
 
 KV_FLOW = f"""\
@@ -240,8 +234,8 @@ def test_kv_function_reads_a_map_value(engine: Engine) -> None:
     kv(engine).put("my-key", {"field": "value"})
     done = run_text(engine, KV_FLOW)
     assert done.state is State.SUCCESS
-    assert outputs(done, "get") == {"value": "value"}
-    assert outputs(done, "getWithArgs") == {"value": "value"}
+    assert run_of(done, "get").outputs == {"value": "value"}
+    assert run_of(done, "getWithArgs").outputs == {"value": "value"}
 
 
 def test_kv_function_on_a_missing_key(engine: Engine) -> None:
@@ -249,9 +243,9 @@ def test_kv_function_on_a_missing_key(engine: Engine) -> None:
     # namespace with it.
     done = run_text(engine, KV_FLOW, {"errorOnMissing": True})
     # Kestra's Return prints null as ""; a whole `{{ }}` keeps null here (not a KV matter).
-    assert outputs(done, "get")["value"] in ("", None)
+    assert run_of(done, "get").outputs["value"] in ("", None)
     assert done.state is State.FAILED
-    message = error(done, "getWithArgs")
+    message = str(run_of(done, "getWithArgs").error)
     assert f"KV key 'my-key' in namespace '{NAMESPACE}' is not set" in message
     assert "kv('my-key', inputs.namespace, inputs.errorOnMissing)" in message
 
@@ -273,7 +267,7 @@ def test_kv_function_fails_on_a_missing_key_by_default(engine: Engine) -> None:
         """,
     )
     assert done.state is State.FAILED
-    assert "KV key 'NON_EXISTING_KV_PAIR'" in error(done, "this_will_fail")
+    assert "KV key 'NON_EXISTING_KV_PAIR'" in str(run_of(done, "this_will_fail").error)
 
 
 def test_kv_function_treats_an_expired_value_as_missing(engine: Engine) -> None:
@@ -295,8 +289,8 @@ def test_kv_function_treats_an_expired_value_as_missing(engine: Engine) -> None:
             format: "{{ kv('stale') }}"
         """,
     )
-    assert outputs(done, "lenient") == {"value": "[]"}
-    assert "KV key 'stale' in namespace 'dev' expired" in error(done, "strict")
+    assert run_of(done, "lenient").outputs == {"value": "[]"}
+    assert "KV key 'stale' in namespace 'dev' expired" in str(run_of(done, "strict").error)
 
 
 FAMILY = """\
@@ -332,13 +326,15 @@ def test_the_flows_namespace_falls_back_on_its_parents(engine: Engine) -> None:
     kv(engine, "company").put("mine", "shadowed")
     done = run_text(engine, FAMILY)
     assert done.state is State.SUCCESS, [r.error for r in done.task_runs]
-    assert outputs(done, "inherited") == {"value": "from company"}
-    assert outputs(done, "own") == {"value": "own"}
-    assert outputs(done, "task") == {"value": "from company"}
-    assert outputs(done, "explicit") == {"value": "from company"}  # the flow's own, written out
+    assert run_of(done, "inherited").outputs == {"value": "from company"}
+    assert run_of(done, "own").outputs == {"value": "own"}
+    assert run_of(done, "task").outputs == {"value": "from company"}
+    assert run_of(done, "explicit").outputs == {
+        "value": "from company"
+    }  # the flow's own, written out
     # A namespace named in kv() is read alone (Kestra walks up only without one).
-    assert outputs(done, "elsewhere") == {"value": "not inherited"}
-    assert outputs(done, "named") == {"value": "not inherited"}
+    assert run_of(done, "elsewhere").outputs == {"value": "not inherited"}
+    assert run_of(done, "named").outputs == {"value": "not inherited"}
 
 
 @pytest.mark.parametrize("key", ["bad$key", "-lead"])
@@ -357,7 +353,7 @@ def test_an_invalid_key_fails_the_task_with_the_rule(engine: Engine, key: str) -
         """,
     )
     assert done.state is State.FAILED
-    assert "invalid KV key" in error(done, "set")
+    assert "invalid KV key" in str(run_of(done, "set").error)
 
 
 def test_kv_in_a_flow_is_accepted_by_validation(engine: Engine) -> None:

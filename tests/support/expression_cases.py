@@ -1,5 +1,6 @@
-"""Helpers of the tests that reproduce Kestra's expression tests: an engine with the built-in
-filters and functions, and rendering as Kestra's ``variableRenderer.render`` does (to text)."""
+"""Helpers of the expression tests: an engine with the built-in filters and functions, and
+rendering as Kestra's ``variableRenderer.render`` does (to text), for the tests that reproduce
+Kestra's."""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ import time
 import types
 from pathlib import Path
 from textwrap import dedent
+from typing import Any
 
 from plait.api import Engine
 from plait.state.model import Execution, TaskRun
@@ -57,19 +58,21 @@ class Hang(Task[TaskProperties, TaskOutputs]):
         raise TaskFailure("cancelled")
 
 
-def test_plugin() -> types.ModuleType:
+def test_plugin(*extra: type[Task[Any, Any]]) -> types.ModuleType:
+    """A plugin registering the test tasks above and ``extra`` (a test module's own)."""
     module = types.ModuleType("flow_control_test_plugin")
 
     @hookimpl
-    def register_task_types():
-        return [Gate, Count, Hang]
+    def register_task_types() -> list[type[Task[Any, Any]]]:
+        return [Gate, Count, Hang, *extra]
 
-    module.register_task_types = register_task_types
+    module.register_task_types = register_task_types  # type: ignore[attr-defined]
     return module
 
 
-def make_engine(home: Path) -> Engine:
-    return Engine.create(home=home, load_plugins=[], extra_plugins=[test_plugin()])
+def make_engine(home: Path, *extra: type[Task[Any, Any]]) -> Engine:
+    """An engine on ``home`` with the kernel's plugins and the test tasks (and ``extra``)."""
+    return Engine.create(home=home, load_plugins=[], extra_plugins=[test_plugin(*extra)])
 
 
 def run_text(engine: Engine, text: str, inputs: dict | None = None) -> Execution:
@@ -78,6 +81,12 @@ def run_text(engine: Engine, text: str, inputs: dict | None = None) -> Execution
 
 def runs_of(execution: Execution, task_id: str) -> list[TaskRun]:
     return [run for run in execution.task_runs if run.task_id == task_id]
+
+
+def run_of(execution: Execution, task_id: str) -> TaskRun:
+    """The one run of a task outside any loop."""
+    [run] = runs_of(execution, task_id)
+    return run
 
 
 def states(execution: Execution) -> dict[str, str]:

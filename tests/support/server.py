@@ -9,7 +9,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -18,7 +17,8 @@ from typing import Any
 
 import httpx
 
-PLAIT = [sys.executable, "-m", "plait.cli"]
+from support.cli import PLAIT
+
 AUTH_ENV = ("PLAIT_SERVER_USERS", "PLAIT_SERVER_TOKENS")
 """Removed from the inherited environment, so that only ``env=`` turns authentication on."""
 START_TIMEOUT = 30.0

@@ -14,7 +14,7 @@ from types import ModuleType
 from typing import Any
 
 from plait.config import Settings
-from plait.distribution import check_defaults
+from plait.distribution import check_defaults, installed_distribution
 from plait.errors import PlaitError
 from plait.executor.events import ExecutionListener
 from plait.executor.masking import SecretMasker
@@ -29,6 +29,9 @@ from plait.plugins import Registry, build_registry
 from plait.state.model import Execution
 from plait.state.repository import ExecutionRepository
 from plait.storage.internal import InternalStorage
+
+PLUGIN_INDEX = Path("cache", "plugins")
+"""Where, under the home, the plugin index is kept (see :mod:`plait.plugin_index`)."""
 
 
 @dataclass
@@ -76,8 +79,16 @@ class Engine:
     ) -> Engine:
         """An engine on ``home`` (default ``PLAIT_HOME``) with the installed plugins (or those
         named in ``load_plugins``) plus ``extra_plugins`` modules, or a ready ``registry``;
-        the installed distribution, if any, bounds the plugins and sets defaults."""
-        registry = registry or build_registry(load_plugins, extra=extra_plugins)
+        the installed distribution, if any, bounds the plugins and sets defaults. The home's
+        plugin index (``cache/plugins``) lets a run import only the plugins it uses."""
+        if registry is None:
+            distribution = installed_distribution()
+            registry = build_registry(
+                load_plugins,
+                extra=extra_plugins,
+                distribution=distribution,
+                index=Settings.from_env(home, distribution).home / PLUGIN_INDEX,
+            )
         if registry.distribution is not None:
             check_defaults(registry.distribution, registry.task_types)
         settings = Settings.from_env(home, registry.distribution)

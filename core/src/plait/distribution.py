@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,6 +140,8 @@ def local_package_name(path: Path) -> str:
             raise DistributionError(f"{path}: not a wheel file name (NAME-VERSION-...-TAG.whl)")
         return match.group(1)
     pyproject = path / "pyproject.toml"
+    import tomllib  # here, not at the top: most runs read no TOML
+
     try:
         project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
     except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -173,6 +174,8 @@ def installed_distribution() -> Distribution | None:
 def load_distribution(path: Path) -> Distribution:
     """Read and check a manifest or installed configuration; every problem is reported at once,
     each naming the key at fault."""
+    import tomllib
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:

@@ -3,23 +3,28 @@
 A factory, not a module-level global: tests and embedded uses build as many independent
 registries as they like. The kernel's own features are plugins too (``plait.builtin``), loaded
 through the same hooks as the distributions found under the ``plait`` entry point group.
+
+Given a directory for the plugin index (:mod:`plait.plugin_index`; engines give their home's
+``cache/plugins``), a registry defers the plugins the index says register only task and trigger
+types: each is imported when one of its names is first looked up, and everything that lists
+types, plugins or hooks imports them all first, so what a registry holds never depends on it.
 """
 
 from __future__ import annotations
 
-import importlib.metadata as md
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, fields
+from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 import plait_sdk
 import pluggy
 from plait_sdk import hookspecs
 from plait_sdk.flowable import task_lists
 from plait_sdk.task import Task
-from plait_sdk.trigger import Trigger
 
 from plait.distribution import (
     Distribution,
@@ -28,28 +33,47 @@ from plait.distribution import (
 )
 from plait.errors import PluginError
 from plait.plugin_hints import LOAD_PLUGINS_ENV, unknown_task_type_message
+from plait.plugin_index import (
+    CORE_DISTRIBUTION,
+    EntryPointRef,
+    Installed,
+    TypesOnly,
+    discover,
+    entry_key,
+    environment_key,
+    forget_index,
+    package_sources,
+    read_index,
+    source_stamp,
+    write_index,
+)
+from plait.plugin_merge import (
+    Contribution,
+    Merged,
+    PluginInfo,
+    TaskType,
+    TriggerType,
+    contribution_of,
+)
+from plait.type_table import TypeTable
 
-ENTRY_POINT_GROUP = "plait"
+__all__ = [
+    "BUILTINS",
+    "CORE_DISTRIBUTION",
+    "LOAD_PLUGINS_ENV",
+    "SDK_MAJOR_ATTR",
+    "PluginInfo",
+    "Refused",
+    "Registry",
+    "TaskType",
+    "TriggerType",
+    "build_registry",
+    "registered_backends",
+]
+
 SDK_MAJOR_ATTR = "PLAIT_SDK_MAJOR"
-CORE_DISTRIBUTION = "plait"
-
-TaskType = type[Task[Any, Any]]
-TriggerType = type[Trigger[Any]]
-
-
-@dataclass
-class PluginInfo:
-    """One loaded plugin, as ``plait plugins list`` shows it."""
-
-    name: str
-    distribution: str
-    version: str
-    task_types: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    """Canonical task type id -> aliases."""
-    trigger_types: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    """Canonical trigger type id -> aliases."""
-    provides: dict[str, list[str]] = field(default_factory=dict)
-    """What else it registers: kind (filters, functions, storage backends...) -> names."""
+TYPE_HOOKS = {"register_task_types", "register_trigger_types"}
+"""The hooks of a plugin the index may defer: what it registers is known by name alone."""
 
 
 @dataclass
@@ -62,25 +86,35 @@ class Refused:
     reason: str
     check: str
     """The contract check the reason belongs to: ``sdk``, ``ids`` (a name another plugin
-    already registered) or ``load`` (a register hook raised)."""
+    already registered), ``load`` (a register hook raised) or ``schema`` (one type's models
+    cannot be built: only that type is refused, the plugin stays loaded)."""
     classes: list[TaskType] = field(default_factory=list)
+
+
+class _Deferred(NamedTuple):
+    """An installed plugin the index says registers only types, not imported yet."""
+
+    ref: EntryPointRef
+    info: PluginInfo
+    record: TypesOnly
 
 
 @dataclass
 class Registry:
     """Everything the loaded plugins registered, merged and checked for conflicts."""
 
-    pm: pluggy.PluginManager
+    _pm: pluggy.PluginManager
     plugins: list[PluginInfo]
-    task_types: dict[str, TaskType]
+    task_types: TypeTable[TaskType]
     """Every id and alias -> task class."""
-    trigger_types: dict[str, TriggerType]
+    trigger_types: TypeTable[TriggerType]
     """Every id and alias -> trigger class."""
     filters: dict[str, Callable[..., Any]]
     functions: dict[str, Callable[..., Any]]
     storage_backends: dict[str, Any]
     secret_providers: dict[str, Any]
     repositories: dict[str, Any]
+    _merged: Merged = field(repr=False)
     skipped: list[str] = field(default_factory=list)
     """Why plugins that were found were not loaded (incompatible SDK, import error, a failing
     register hook, a name another plugin registered first)."""
@@ -93,6 +127,20 @@ class Registry:
     excluded: dict[str, str] = field(default_factory=dict)
     """Ids and aliases of task types a loaded plugin offers but the distribution leaves out
     (name -> canonical id)."""
+    _deferred: dict[str, _Deferred] = field(default_factory=dict, repr=False)
+    _rebuild: Callable[[], Registry] | None = field(default=None, repr=False)
+    """Builds the same registry without the index, for when a deferred plugin is not what the
+    index says."""
+    _learned: dict[str, TypesOnly | None] = field(default_factory=dict, repr=False)
+    """What the index should now say of each installed plugin imported while building: its
+    types, or None when it is not one the index may defer."""
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    @property
+    def pm(self) -> pluggy.PluginManager:
+        """The plugin manager, with every plugin registered (deferred ones imported)."""
+        self.load_all()
+        return self._pm
 
     @property
     def canonical_types(self) -> dict[str, TaskType]:
@@ -117,11 +165,96 @@ class Registry:
         """Explain an unknown type: close matches, what is installed, and how to get more."""
         return unknown_task_type_message(self, name)
 
+    def load_all(self) -> None:
+        """Import every deferred plugin."""
+        with self._lock:
+            while self._deferred:
+                self._load(next(iter(self._deferred)))
+
+    def __post_init__(self) -> None:
+        for table in (self.task_types, self.trigger_types):
+            table.load_all = self.load_all
+            table.refuse = self._refuse
+            table.lock = self._lock
+
+    def _refuse(self, cls: Any, reason: str) -> None:
+        """Take a type whose models cannot be built out: its names are unknown from now on, and
+        ``skipped`` says why. (Ids are unique across task and trigger types.)"""
+        self.skipped.append(reason)
+        for table in (self.task_types, self.trigger_types):
+            for name, registered in list(table.loaded.items()):
+                if registered is cls:
+                    table.discard(name)
+        for info in self.plugins:
+            if cls.type in info.task_types or cls.type in info.trigger_types:
+                info.task_types.pop(cls.type, None)
+                info.trigger_types.pop(cls.type, None)
+                classes = [cls] if issubclass(cls, Task) else []
+                module = self._pm.get_plugin(info.name)
+                self.refused.append(Refused(info, module, reason, "schema", classes))
+
+    def _defer(self, deferred: dict[str, _Deferred]) -> None:
+        self._deferred = deferred
+        for key, plugin in deferred.items():
+            load = self._loader(key)
+            for table, names in (
+                (self.task_types, plugin.record.task_types),
+                (self.trigger_types, plugin.record.trigger_types),
+            ):
+                table.pending.update(
+                    (name, load)
+                    for canonical, aliases in names.items()
+                    for name in (canonical, *aliases)
+                )
+
+    def _loader(self, key: str) -> Callable[[], None]:
+        return lambda: self._load(key)
+
+    def _load(self, key: str) -> None:
+        """Import a deferred plugin and merge what it registers; when that is not what the index
+        said, become the registry built without the index. Its names stay pending until merged:
+        a thread looking one up meanwhile waits for the lock instead of missing it."""
+        with self._lock:
+            plugin = self._deferred.pop(key, None)
+            if plugin is None:
+                return
+            contribution = _load_deferred(self._pm, plugin)
+            if contribution is None:
+                self._become_rebuilt()
+                return
+            self._merged.add(plugin.info.owner, plugin.info, contribution)
+            if self.distribution is not None:
+                _restrict_plugin(self, plugin.info)
+            for name in plugin.record.names():
+                self.task_types.pending.pop(name, None)
+                self.trigger_types.pending.pop(name, None)
+
+    def _become_rebuilt(self) -> None:
+        assert self._rebuild is not None
+        full = self._rebuild()
+        self.task_types.loaded, self.task_types.pending = full.task_types.loaded, {}
+        self.trigger_types.loaded, self.trigger_types.pending = full.trigger_types.loaded, {}
+        kept = {"task_types", "trigger_types", "_lock", "_rebuild"}
+        for item in fields(self):
+            if item.name not in kept:
+                setattr(self, item.name, getattr(full, item.name))
+
+
+BUILTINS = ("tasks", "flow_tasks", "loops", "kv", "triggers", "filters", "storage", "secrets")
+"""The kernel's own plugins, ``plait.builtin.<name>``, in load order (before any other)."""
+
+
+def _builtin_refs(core_version: str) -> list[EntryPointRef]:
+    """The built-in plugins, described as installed plugins are (``builtin.tasks`` of the
+    distribution ``plait``), so that the index defers those that register only types."""
+    return [
+        EntryPointRef(f"builtin.{name}", f"plait.builtin.{name}", CORE_DISTRIBUTION, core_version)
+        for name in BUILTINS
+    ]
+
 
 def _builtin_modules() -> list[ModuleType]:
-    from plait.builtin import filters, flow_tasks, kv, loops, secrets, storage, tasks, triggers
-
-    return [tasks, flow_tasks, loops, kv, triggers, filters, storage, secrets]
+    return [ref.load() for ref in _builtin_refs("")]
 
 
 def registered_backends(distributions: set[str]) -> tuple[dict[str, set[str]], set[str]]:
@@ -131,13 +264,13 @@ def registered_backends(distributions: set[str]) -> tuple[dict[str, set[str]], s
     fails to load is skipped here and reported when the registry is built."""
     modules = _builtin_modules()
     found: set[str] = set()
-    for ep in _entry_points():
-        name = normalize_name(ep.dist.name if ep.dist else ep.name)
+    for ref in discover().entry_points:
+        name = normalize_name(ref.distribution)
         if name not in distributions:
             continue
         found.add(name)
         try:
-            modules.append(ep.load())
+            modules.append(ref.load())
         except Exception:  # reported by build_registry
             continue
     names: dict[str, set[str]] = {"storage": set(), "state": set()}
@@ -181,66 +314,195 @@ def build_registry(
     extra: Sequence[ModuleType] = (),
     *,
     distribution: Distribution | None = None,
+    index: Path | None = None,
 ) -> Registry:
     """Load the built-in plugins and the installed ones (all, or those named by ``load`` /
     ``PLAIT_LOAD_PLUGINS``), plus ``extra`` plugin modules not installed as distributions
     (a plugin under development, a test's plugin), and merge what they register.
 
     ``distribution`` (default: the installed one, if any) bounds what loads: only its plugins,
-    and only the task types its ``taskTypes`` enable."""
+    and only the task types its ``taskTypes`` enable. With ``index`` (a directory, and no
+    ``extra``), the plugin index kept there defers the plugins it can and is brought up to
+    date."""
     distribution = distribution or installed_distribution()
+    wanted = _requested(load)
+    key = environment_key() if index is not None and not extra else None
+    if index is None or key is None:
+        return _build(discover(), wanted, extra, distribution)
+    indexed = read_index(index, key)
+    installed = indexed or discover()
+
+    def without_index() -> Registry:
+        forget_index(index)
+        return _build(discover(), wanted, (), distribution)
+
+    registry = _build(installed, wanted, (), distribution)
+    registry._rebuild = without_index
+    learned = dict(installed.types_only)
+    for name, record in registry._learned.items():
+        if record is None:
+            learned.pop(name, None)
+        else:
+            learned[name] = record
+    if indexed is None or learned != indexed.types_only:
+        write_index(index, key, installed._replace(types_only=learned))
+    return registry
+
+
+@dataclass
+class _Loading:
+    """The plugins of one build so far, in load order."""
+
+    installed: Installed
+    pm: pluggy.PluginManager
+    plugins: list[tuple[PluginInfo, ModuleType | None]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    refused: list[Refused] = field(default_factory=list)
+    deferred: dict[str, _Deferred] = field(default_factory=dict)
+    imported: list[tuple[EntryPointRef, PluginInfo, ModuleType]] = field(default_factory=list)
+    """The plugins imported (built-in or installed), for what the index learns of them."""
+
+    def defer(self, ref: EntryPointRef, info: PluginInfo) -> bool:
+        """Defer the plugin if the index knows it registers only types."""
+        record = self.installed.types_only.get(entry_key(ref))
+        if record is None:
+            return False
+        info.task_types = dict(record.task_types)
+        info.trigger_types = dict(record.trigger_types)
+        self.deferred[entry_key(ref)] = _Deferred(ref, info, record)
+        self.plugins.append((info, None))
+        return True
+
+    def add(self, info: PluginInfo, module: ModuleType, ref: EntryPointRef | None) -> None:
+        self.pm.register(module, name=info.name)
+        self.plugins.append((info, module))
+        if ref is not None:
+            self.imported.append((ref, info, module))
+
+    def refuse_sdk(self, info: PluginInfo, module: ModuleType, problem: str) -> None:
+        """Keep a plugin built for another SDK major out, examinable by `plait plugin check`."""
+        self.skipped.append(problem)
+        self.refused.append(Refused(info, module, problem, "sdk"))
+
+
+def _build(
+    installed: Installed,
+    wanted: set[str] | None,
+    extra: Sequence[ModuleType],
+    distribution: Distribution | None,
+) -> Registry:
+    """The registry of the built-in plugins, the installed ones selected and ``extra``; the
+    plugins ``installed.types_only`` knows are deferred unless their names would clash."""
     pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
-    plugins: list[tuple[PluginInfo, ModuleType]] = []
-    skipped: list[str] = []
-    refused: list[Refused] = []
-    core_version = md.version(CORE_DISTRIBUTION)
-    for module in _builtin_modules():
-        info = PluginInfo(module.__name__.removeprefix("plait."), CORE_DISTRIBUTION, core_version)
-        pm.register(module, name=info.name)  # builtin.tasks, builtin.filters...
-        plugins.append((info, module))
+    loading = _Loading(installed, pm)
+    for ref in _builtin_refs(installed.core_version):
+        info = PluginInfo(ref.name, ref.distribution, ref.version)
+        if not loading.defer(ref, info):
+            loading.add(info, ref.load(), ref)  # a built-in that fails to import is a bug
 
-    wanted = _requested(load)
     allowed = distribution.plugin_names() if distribution else None
     found: set[str] = set()
     filtered_out: set[str] = set()
-    for ep in _entry_points():
-        dist_name = ep.dist.name if ep.dist else ep.name
-        found.add(_normalize(dist_name))
-        if allowed is not None and _normalize(dist_name) not in allowed:
+    for ref in installed.entry_points:
+        name = _normalize(ref.distribution)
+        found.add(name)
+        if allowed is not None and name not in allowed:
             continue
-        if wanted is not None and _normalize(dist_name) not in wanted:
-            filtered_out.add(_normalize(dist_name))
+        if wanted is not None and name not in wanted:
+            filtered_out.add(name)
+            continue
+        info = PluginInfo(ref.name, ref.distribution, ref.version)
+        if loading.defer(ref, info):
             continue
         try:
-            module = ep.load()
+            module = ref.load()
         except Exception as exc:  # a broken plugin must not take the others down
-            skipped.append(f"plugin '{ep.name}' ({dist_name}) failed to import: {exc}")
+            loading.skipped.append(
+                f"plugin '{ref.name}' ({ref.distribution}) failed to import: {exc}"
+            )
             continue
-        version = ep.dist.version if ep.dist else "unknown"
-        info = PluginInfo(ep.name, dist_name, version)
-        if problem := _check_sdk_major(module, ep.name):
-            skipped.append(problem)
-            refused.append(Refused(info, module, problem, "sdk"))
-            continue
-        if pm.is_registered(module):
-            continue
-        pm.register(module, name=ep.name)
-        plugins.append((info, module))
-    skipped += _requested_gaps(wanted, found, distribution)
+        if problem := _check_sdk_major(module, ref.name):
+            loading.refuse_sdk(info, module, problem)
+        elif not pm.is_registered(module):
+            loading.add(info, module, ref)
+    loading.skipped += _requested_gaps(wanted, found, distribution)
     for module in extra:
         info = PluginInfo(module.__name__, module.__name__, "local")
         if problem := _check_sdk_major(module, module.__name__):
-            skipped.append(problem)
-            refused.append(Refused(info, module, problem, "sdk"))
-            continue
-        pm.register(module, name=module.__name__)
-        plugins.append((info, module))
-    registry = _merge(pm, plugins, skipped, refused)
+            loading.refuse_sdk(info, module, problem)
+        else:
+            loading.add(info, module, None)
+    registry = _merge(pm, loading.plugins, loading.skipped, loading.refused)
+    if loading.deferred and _clash(registry, loading.deferred.values()):
+        return _build(installed._replace(types_only={}), wanted, extra, distribution)
+    registry._defer(loading.deferred)
+    accepted = {id(info) for info in registry.plugins}
+    registry._learned = {
+        entry_key(ref): _types_record(pm, ref, info, module) if id(info) in accepted else None
+        for ref, info, module in loading.imported
+    }
     registry.filtered_out = filtered_out
     if distribution is not None:
         _restrict(registry, distribution)
     return registry
+
+
+def _clash(registry: Registry, deferred: Iterable[_Deferred]) -> bool:
+    """Whether deferred plugins take names already taken (by a loaded plugin or each other):
+    which of them would be refused depends on what they really register, so none is deferred."""
+    taken = set(registry._merged.type_owner)
+    for plugin in deferred:
+        names = plugin.record.names()
+        if taken.intersection(names) or len(set(names)) != len(names):
+            return True
+        taken.update(names)
+    return False
+
+
+def _load_deferred(pm: pluggy.PluginManager, plugin: _Deferred) -> Contribution | None:
+    """Import and register a deferred plugin; what it registers, or None when that is not what
+    the index says (or it now fails)."""
+    try:
+        module = plugin.ref.load()
+    except Exception:
+        return None
+    if _check_sdk_major(module, plugin.ref.name) or pm.is_registered(module):
+        return None
+    pm.register(module, name=plugin.ref.name)
+    try:
+        contribution = contribution_of(pm, module)
+    except PluginError:
+        return None
+    registers = (
+        {cls.type: tuple(cls.aliases) for cls in contribution.classes},
+        {cls.type: tuple(cls.aliases) for cls in contribution.triggers},
+    )
+    if (
+        not _hooks_only_types(pm, module)
+        or any(contribution.named.values())
+        or registers != (plugin.record.task_types, plugin.record.trigger_types)
+    ):
+        return None
+    return contribution
+
+
+def _hooks_only_types(pm: pluggy.PluginManager, module: ModuleType) -> bool:
+    return {caller.name for caller in pm.get_hookcallers(module) or ()} <= TYPE_HOOKS
+
+
+def _types_record(
+    pm: pluggy.PluginManager, ref: EntryPointRef, info: PluginInfo, module: ModuleType
+) -> TypesOnly | None:
+    """What the index keeps of a plugin just loaded: its type names, if that is all it
+    registers, with the stamp of its sources."""
+    if info.provides or not _hooks_only_types(pm, module):
+        return None
+    sources = package_sources(ref)
+    stamp = source_stamp(sources)
+    if stamp is None:
+        return None
+    return TypesOnly(dict(info.task_types), dict(info.trigger_types), sources, stamp)
 
 
 def _requested_gaps(
@@ -269,143 +531,42 @@ def _restrict(registry: Registry, distribution: Distribution) -> None:
     """Leave out the task types the distribution does not enable, remembering their names so
     that a flow using one is told why."""
     registry.distribution = distribution
-    for cls in list(registry.canonical_types.values()):
-        names = (cls.type, *cls.aliases)
-        if distribution.enables(names):
+    for info in registry.plugins:
+        _restrict_plugin(registry, info)
+
+
+def _restrict_plugin(registry: Registry, info: PluginInfo) -> None:
+    """``_restrict`` for one plugin's task types (by name: a deferred plugin is not imported)."""
+    assert registry.distribution is not None
+    for canonical, aliases in list(info.task_types.items()):
+        names = (canonical, *aliases)
+        if registry.distribution.enables(names):
             continue
         for name in names:
-            registry.task_types.pop(name, None)
-            registry.excluded[name] = cls.type
-        for info in registry.plugins:
-            info.task_types.pop(cls.type, None)
-
-
-def _entry_points() -> Iterable[md.EntryPoint]:
-    return sorted(md.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
-
-
-_NAMED_HOOKS = {
-    "register_filters": "filter",
-    "register_functions": "function",
-    "register_storage_backends": "storage backend",
-    "register_secret_providers": "secret provider",
-    "register_repositories": "repository",
-}
-"""The hooks that register things by name, and what one such thing is called."""
-
-
-def _kinds(hook: str) -> str:
-    return hook.removeprefix("register_").replace("_", " ")
-
-
-def _call(pm: pluggy.PluginManager, module: ModuleType, hook: str) -> Any:
-    """Call one plugin's implementation of a hook (results must be attributed to plugins)."""
-    for impl in getattr(pm.hook, hook).get_hookimpls():
-        if impl.plugin is module:
-            return impl.function()
-    return None
-
-
-@dataclass
-class _Contribution:
-    classes: list[TaskType]
-    named: dict[str, Mapping[str, Any]]
-    triggers: list[TriggerType] = field(default_factory=list)
-
-    def typed(self) -> list[tuple[str, type[Any]]]:
-        """Task and trigger classes with what each is called in a message."""
-        return [("task type", c) for c in self.classes] + [
-            ("trigger type", c) for c in self.triggers
-        ]
-
-
-def _contribution(pm: pluggy.PluginManager, module: ModuleType) -> _Contribution:
-    """Everything one plugin registers; raises PluginError naming the hook that failed."""
-    results: dict[str, Any] = {}
-    for hook in ("register_task_types", "register_trigger_types", *_NAMED_HOOKS):
-        try:
-            results[hook] = _call(pm, module, hook)
-        except Exception as exc:
-            raise PluginError(f"{hook} raised {type(exc).__name__}: {exc}") from exc
-    return _Contribution(
-        classes=list(results.pop("register_task_types") or []),
-        triggers=list(results.pop("register_trigger_types") or []),
-        named={hook: dict(value or {}) for hook, value in results.items()},
-    )
-
-
-@dataclass
-class _Merged:
-    """The contributions accepted so far, with the plugin that registered each name."""
-
-    task_types: dict[str, TaskType] = field(default_factory=dict)
-    trigger_types: dict[str, TriggerType] = field(default_factory=dict)
-    type_owner: dict[str, str] = field(default_factory=dict)
-    named: dict[str, dict[str, Any]] = field(
-        default_factory=lambda: {hook: {} for hook in _NAMED_HOOKS}
-    )
-    owners: dict[tuple[str, str], str] = field(default_factory=dict)
-
-    def conflicts(self, owner: str, contribution: _Contribution) -> list[str]:
-        """Why the plugin ``owner`` cannot be added: every name it takes that is taken."""
-        found = []
-        seen: set[str] = set()
-        for kind, cls in contribution.typed():
-            for name in (cls.type, *cls.aliases):
-                if name in seen:
-                    found.append(
-                        f"{kind} '{name}' is registered twice by plugin '{owner}': {kind} "
-                        "ids and aliases must be unique"
-                    )
-                elif name in self.type_owner:
-                    found.append(
-                        f"{kind} '{name}' is registered by both plugin "
-                        f"'{self.type_owner[name]}' and plugin '{owner}'"
-                    )
-                seen.add(name)
-        for hook, contributed in contribution.named.items():
-            found += [
-                f"{_NAMED_HOOKS[hook]} '{key}' is registered by both plugin "
-                f"'{self.owners[hook, key]}' and plugin '{owner}'"
-                for key in contributed
-                if key in self.named[hook]
-            ]
-        return found
-
-    def add(self, owner: str, info: PluginInfo, contribution: _Contribution) -> None:
-        for cls in contribution.classes:
-            info.task_types[cls.type] = tuple(cls.aliases)
-            for name in (cls.type, *cls.aliases):
-                self.type_owner[name] = owner
-                self.task_types[name] = cls
-        for trigger in contribution.triggers:
-            info.trigger_types[trigger.type] = tuple(trigger.aliases)
-            for name in (trigger.type, *trigger.aliases):
-                self.type_owner[name] = owner
-                self.trigger_types[name] = trigger
-        for hook, contributed in contribution.named.items():
-            if contributed:
-                info.provides[_kinds(hook)] = sorted(contributed)
-            for key, value in contributed.items():
-                self.owners[hook, key] = owner
-                self.named[hook][key] = value
+            registry.task_types.discard(name)
+            registry.excluded[name] = canonical
+        del info.task_types[canonical]
 
 
 def _merge(
     pm: pluggy.PluginManager,
-    plugins: list[tuple[PluginInfo, ModuleType]],
+    plugins: Sequence[tuple[PluginInfo, ModuleType | None]],
     skipped: list[str],
     refused: list[Refused],
 ) -> Registry:
     """Merge contributions plugin by plugin, in load order (built-ins first). A plugin whose
     register hook raises, or that registers a name an earlier plugin has, is refused whole,
-    so that the others keep working and the reason can name both plugins."""
-    merged = _Merged()
+    so that the others keep working and the reason can name both plugins. A deferred plugin
+    (no module yet) keeps its place in the list; it is merged when imported."""
+    merged = Merged()
     loaded = []
     for info, module in plugins:
-        owner = f"{info.name} ({info.distribution})"
+        if module is None:
+            loaded.append(info)
+            continue
+        owner = info.owner
         try:
-            contribution = _contribution(pm, module)
+            contribution = contribution_of(pm, module)
         except PluginError as exc:
             reason = f"plugin '{owner}' failed to register: {exc}"
             skipped.append(reason)
@@ -421,10 +582,10 @@ def _merge(
         merged.add(owner, info, contribution)
         loaded.append(info)
     return Registry(
-        pm=pm,
+        _pm=pm,
         plugins=loaded,
-        task_types=merged.task_types,
-        trigger_types=merged.trigger_types,
+        task_types=TypeTable(merged.task_types, "task type"),
+        trigger_types=TypeTable(merged.trigger_types, "trigger type"),
         filters=merged.named["register_filters"],
         functions=merged.named["register_functions"],
         storage_backends=merged.named["register_storage_backends"],
@@ -432,4 +593,5 @@ def _merge(
         repositories=merged.named["register_repositories"],
         skipped=skipped,
         refused=refused,
+        _merged=merged,
     )

@@ -8,10 +8,12 @@ namespace, the flow's own by default.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, get_args, runtime_checkable
 
-KV_TYPES = ("STRING", "NUMBER", "BOOLEAN", "DATETIME", "DATE", "DURATION", "JSON")
+KVType = Literal["STRING", "NUMBER", "BOOLEAN", "DATETIME", "DATE", "DURATION", "JSON"]
 """How a stored value is typed (Kestra's ``KVType``); dates and durations are ISO-8601 text."""
+KV_TYPES: tuple[str, ...] = get_args(KVType)
+"""The names of :data:`KVType`, for code that checks or offers them at run time."""
 
 
 class KVMissing(KeyError):

@@ -1,7 +1,9 @@
 """The task base class and the way a task type declares its properties and outputs, once.
 
 Properties and outputs are pydantic models: the same declaration validates rendered values,
-produces the JSON Schemas for editors and reference docs, and types the ``run`` method.
+produces the JSON Schemas for editors and reference docs, and types the ``run`` method. Their
+validators are built when first used (``defer_build``), not when a plugin is imported: a run
+pays only for the task types its flow uses.
 """
 
 from __future__ import annotations
@@ -24,13 +26,15 @@ DYNAMIC_KEY = "x-dynamic"
 class TaskProperties(BaseModel):
     """Base for a task type's properties: unknown keys are refused so typos surface early."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, arbitrary_types_allowed=False)
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, arbitrary_types_allowed=False, defer_build=True
+    )
 
 
 class TaskOutputs(BaseModel):
     """Base for a task type's outputs. Extra keys are refused: outputs are a declared contract."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 def prop(

@@ -30,9 +30,9 @@ from plait_sdk.task import Described, Example, prop
 
 class TriggerProperties(BaseModel):
     """Base of a trigger type's properties; ``inputs`` are given to the executions it starts
-    (rendered with ``{{ trigger.* }}``)."""
+    (rendered with ``{{ trigger.* }}``). Built when first used, as task properties are."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
     inputs: dict[str, Any] | None = prop(
         None,
@@ -98,7 +98,9 @@ class WebhookTrigger(Trigger[P]):
     (JSON decoded when it is JSON), headers and query parameters are ``{{ trigger.* }}``."""
 
     @abstractmethod
-    def key(self, props: P) -> str: ...
+    def key(self, props: P) -> str:
+        """The key as written; the server renders it on each request (``{{ flow.id }}``,
+        ``{{ secret('KEY') }}``) before comparing it with the URL's."""
 
 
 class PollingTrigger(Trigger[P]):

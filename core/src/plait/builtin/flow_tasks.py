@@ -167,7 +167,9 @@ class SwitchProperties(FlowableProperties):
         description="Tasks to run, by the value that selects them.", kind="map"
     )
     defaults: TaskList | None = tasks_prop(
-        None, description="The tasks run when no case matches the value."
+        None,
+        description="The tasks run when no case matches the value. Without them, a value that "
+        "matches no case fails the Switch, as in Kestra.",
     )
 
 
@@ -204,9 +206,9 @@ class Switch(FlowableTask[SwitchProperties, SwitchOutputs]):
             return Plan(
                 [Branch(("cases", value))], outputs=SwitchOutputs(value=value, defaults=False)
             )
-        branches = [Branch("defaults")] if props.defaults else []
-        notes = [] if branches else [f"no case matches '{value}' and there are no defaults"]
-        return Plan(branches, outputs=SwitchOutputs(value=value, defaults=True), notes=notes)
+        if not props.defaults:  # Kestra fails it too (SwitchTest.switchImpossible)
+            raise TaskFailure(f"no case matches '{value}' and there are no defaults")
+        return Plan([Branch("defaults")], outputs=SwitchOutputs(value=value, defaults=True))
 
 
 class SleepProperties(TaskProperties):

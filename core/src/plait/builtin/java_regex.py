@@ -16,11 +16,13 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-
-import regex
+from typing import TYPE_CHECKING
 
 from plait.expressions import budget
 from plait.expressions.budget import check_size
+
+if TYPE_CHECKING:
+    import regex  # imported by the first pattern compiled: most runs use none
 
 _NAMED_GROUP = re.compile(r"\(\?<([A-Za-z][A-Za-z0-9]*)>")
 _BACKREFERENCE = re.compile(r"\\k<([A-Za-z][A-Za-z0-9]*)>")
@@ -40,6 +42,8 @@ def compile_java(pattern: str) -> regex.Pattern[str]:
     python = _QUOTED.sub(lambda match: re.escape(match.group(1)), pattern)
     python = _NAMED_GROUP.sub(r"(?P<\1>", python)
     python = _BACKREFERENCE.sub(r"(?P=\1)", python)
+    import regex
+
     try:
         return regex.compile(python)
     except regex.error as error:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any
 
 from plait_sdk import (
     Example,
@@ -26,12 +26,12 @@ from plait_sdk import (
     output,
     prop,
 )
-from plait_sdk.kv import KVMissing, KVStore
+from plait_sdk.kv import KVMissing, KVStore, KVType
 from plait_sdk.task import example_flow
 
-_KV = "io.kestra.plugin.core.kv"
+from plait.state.kv import missing
 
-KVType = Literal["STRING", "NUMBER", "BOOLEAN", "DATETIME", "DATE", "DURATION", "JSON"]
+_KV = "io.kestra.plugin.core.kv"
 
 
 def lookup(open_store: Callable[[str | None], KVStore], namespace: str | None, key: str) -> Any:
@@ -202,7 +202,7 @@ class Delete(Task[DeleteProperties, DeleteOutputs]):
         store = ctx.kv(props.namespace)
         deleted = store.delete(props.key)
         if not deleted and props.errorOnMissing:
-            raise TaskFailure(f"KV key '{props.key}' in namespace '{store.namespace}' is not set")
+            raise TaskFailure(str(missing(store.namespace, props.key)))
         return DeleteOutputs(deleted=deleted)
 
 

@@ -109,14 +109,22 @@ class Preconditions(BaseModel):
 
 
 class Condition(BaseModel):
-    """Kestra's older conditions: ExecutionFlowCondition and ExecutionStatusCondition."""
+    """Kestra's older conditions: ExecutionFlow, ExecutionStatus and ExecutionNamespace (by
+    Kestra's names and their aliases, `...ExecutionFlowCondition` and
+    `io.kestra.core.models.conditions.types.ExecutionFlowCondition`)."""
 
     model_config = ConfigDict(extra="forbid")
 
     type: Literal[
+        "io.kestra.plugin.core.condition.ExecutionFlow",
+        "io.kestra.plugin.core.condition.ExecutionStatus",
+        "io.kestra.plugin.core.condition.ExecutionNamespace",
         "io.kestra.plugin.core.condition.ExecutionFlowCondition",
         "io.kestra.plugin.core.condition.ExecutionStatusCondition",
         "io.kestra.plugin.core.condition.ExecutionNamespaceCondition",
+        "io.kestra.core.models.conditions.types.ExecutionFlowCondition",
+        "io.kestra.core.models.conditions.types.ExecutionStatusCondition",
+        "io.kestra.core.models.conditions.types.ExecutionNamespaceCondition",
     ] = Field(description="The kind of condition.")
     namespace: str | None = Field(None, description="The upstream namespace.")
     flowId: str | None = Field(None, description="The upstream flow id.")
@@ -141,7 +149,7 @@ class FlowTriggerProperties(TriggerProperties):
 
 
 def _condition_holds(condition: Condition, execution: EndedExecution) -> bool:
-    if condition.type.endswith("ExecutionStatusCondition"):
+    if condition.type.rsplit(".", 1)[-1].removesuffix("Condition") == "ExecutionStatus":
         ok = condition.in_ is None or execution.state in condition.in_
         return ok and (condition.notIn is None or execution.state not in condition.notIn)
     if condition.namespace is not None and condition.namespace != execution.namespace:
@@ -193,8 +201,10 @@ class Flow(ExecutionTrigger[FlowTriggerProperties]):
 class WebhookProperties(TriggerProperties):
     key: str = prop(
         description="The secret part of the webhook URL "
-        "`/api/v1/executions/webhook/{namespace}/{flowId}/{key}`.",
-        dynamic=False,
+        "`/api/v1/executions/webhook/{namespace}/{flowId}/{key}`; rendered on each request "
+        "with `flow.id`, `flow.namespace`, `secret()` and `kv()` "
+        "(`{{ secret('WEBHOOK_KEY') }}`).",
+        dynamic=True,
         min_length=8,
     )
 
@@ -202,8 +212,9 @@ class WebhookProperties(TriggerProperties):
 class Webhook(WebhookTrigger[WebhookProperties]):
     """Start an execution on an HTTP request to the flow's webhook URL.
 
-    `{{ trigger.body }}` is the request body (decoded when it is JSON), `{{ trigger.headers }}`
-    and `{{ trigger.parameters }}` its headers and query parameters."""
+    `{{ trigger.body }}` is the request body (decoded when it is JSON); `{{ trigger.headers }}`
+    and `{{ trigger.parameters }}` map each header (lower-cased) and query parameter to the list
+    of its values, as in Kestra: `{{ trigger.parameters.name[0] }}`."""
 
     type = "plait.core.trigger.Webhook"
     aliases = (f"{_TRIGGER}.Webhook", "io.kestra.core.models.triggers.types.Webhook")

@@ -174,7 +174,3 @@ def _print(report: dict[str, Any]) -> None:
             click.echo(f"  {default['type']}{forced}: {json.dumps(default['values'])}")
     for reason in report["notLoaded"]:
         click.echo(f"not loaded: {reason}", err=True)
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(dist)

@@ -38,7 +38,3 @@ def docs(output_dir: Path, distribution: str | None) -> None:
     files = reference_files(build_registry(), root, distribution)
     written = write_tree(output_dir, files, owned=OWNED_FOLDERS)
     click.echo(f"wrote {len(written)} files under {output_dir}", err=True)
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(docs)

@@ -135,7 +135,3 @@ def replay(execution_id: str, start: str | None, as_json: bool, server: str | No
             lambda listener: engine.replay(execution_id, start=start, listener=listener),
             as_json=as_json,
         )
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(executions)

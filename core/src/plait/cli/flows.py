@@ -40,7 +40,3 @@ def source(namespace: str, flow_id: str, revision: int | None) -> None:
     with open_engine() as engine:
         stored = engine.repository.get_flow(namespace, flow_id, revision)
     click.echo(stored.source, nl=False)
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(flows)

@@ -253,9 +253,3 @@ def logs(execution_id: str, task_id: str | None, server: str | None) -> None:
         stamp = entry.timestamp.isoformat(timespec="milliseconds")
         where = f"[{entry.task_id}] " if entry.task_id else ""
         click.echo(f"{stamp} {entry.level:<5} {where}{entry.message}")
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(outputs)
-    cli.add_command(evaluate)
-    cli.add_command(logs)

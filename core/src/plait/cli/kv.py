@@ -13,12 +13,13 @@ from plait_sdk.kv import KV_TYPES, KVMissing
 from plait.cli.engine import open_engine
 from plait.cli.main import user_errors
 from plait.cli.output import print_json, table
-from plait.durations import parse_duration
 from plait.errors import PlaitError
 from plait.state.kv import (
     KVKeyError,
     NamespaceKV,
     check_key,
+    missing,
+    parse_ttl,
     shown_date,
     typed_value,
     value_from_text,
@@ -43,10 +44,10 @@ key_argument = click.argument("key", callback=_key)
 def _ttl(_ctx: click.Context, _param: click.Parameter, value: str | None) -> timedelta | None:
     if value is None:
         return None
-    duration = parse_duration(value)
-    if duration is None:
-        raise click.BadParameter(f"expected an ISO-8601 duration such as PT1H or P7D, got {value}")
-    return duration
+    try:
+        return parse_ttl(value)
+    except PlaitError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 @kv.command("set")
@@ -148,8 +149,4 @@ def delete_value(namespace: str, key: str) -> None:
     """Delete KEY from NAMESPACE; fails when it holds no value."""
     with open_engine() as engine:
         if not NamespaceKV(engine.repository, namespace).delete(key):
-            raise PlaitError(f"KV key '{key}' in namespace '{namespace}' is not set")
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(kv)
+            raise PlaitError(str(missing(namespace, key)))

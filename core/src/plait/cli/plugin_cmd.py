@@ -7,7 +7,7 @@ import importlib
 import shlex
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -16,6 +16,7 @@ import click
 
 from plait.cli.main import user_errors
 from plait.cli.output import EXIT_FAILED, print_json
+from plait.cli.plugins import plugins
 
 if TYPE_CHECKING:
     from plait.api import Engine
@@ -85,11 +86,11 @@ def check_command(target: str | None, run: bool, require_runs: bool, as_json: bo
                 info = plugin.info
                 if info.distribution != CORE_DISTRIBUTION:  # the core's modules ship with it
                     findings += check_module(plugin.module, info.distribution)
-                if plugin.refused is not None and plugin.refused.check != "sdk":
-                    refusal = plugin.refused
-                    findings.append(
-                        Finding(info.distribution, refusal.check, "problem", refusal.reason)
-                    )
+                findings += [
+                    Finding(info.distribution, refusal.check, "problem", refusal.reason)
+                    for refusal in plugin.refusals
+                    if refusal.check != "sdk"  # check_module says it
+                ]
                 findings += check_task_types(plugin.classes, engine, run=run, must_run=require_runs)
         finally:
             engine.close()
@@ -114,13 +115,15 @@ class _Checked:
     info: PluginInfo
     module: ModuleType
     classes: list[TaskType]
-    refused: Refused | None = None
+    refusals: list[Refused] = field(default_factory=list)
+    """Why it, or one of its types (a model that cannot be built), was refused."""
 
 
 def _select(target: str | None, home: Path) -> tuple[Engine, list[_Checked]]:
     """The engine to check with, and the plugins to check with their modules: loaded ones, and
     refused ones (an SDK mismatch, a failing hook, a name already taken) so that the check
-    says why they were refused."""
+    says why they were refused; a loaded one carries its types refused for a model that
+    cannot be built."""
     from plait.api import Engine
     from plait.errors import PlaitError
     from plait.plugins import CORE_DISTRIBUTION
@@ -134,7 +137,13 @@ def _select(target: str | None, home: Path) -> tuple[Engine, list[_Checked]]:
             [registry.canonical_types[t] for t in sorted(info.task_types)],
         )
         for info in registry.plugins
-    ] + [_Checked(r.info, r.module, r.classes, r) for r in registry.refused]
+    ]
+    loaded = {id(candidate.info): candidate for candidate in candidates}
+    for refusal in registry.refused:
+        if refusal.check == "schema" and id(refusal.info) in loaded:
+            loaded[id(refusal.info)].refusals.append(refusal)  # one type refused, not the plugin
+        else:
+            candidates.append(_Checked(refusal.info, refusal.module, refusal.classes, [refusal]))
     if target is None:
         chosen = [c for c in candidates if c.info.distribution != CORE_DISTRIBUTION]
         if not chosen:
@@ -163,15 +172,11 @@ def _select(target: str | None, home: Path) -> tuple[Engine, list[_Checked]]:
     registry = engine.registry
     for refusal in registry.refused:
         if refusal.module is module:
-            return engine, [_Checked(refusal.info, module, refusal.classes, refusal)]
+            return engine, [_Checked(refusal.info, module, refusal.classes, [refusal])]
     info = next(info for info in registry.plugins if info.name == module.__name__)
     classes = [registry.canonical_types[t] for t in sorted(info.task_types)]
     return engine, [_Checked(info, module, classes)]
 
 
-def register(cli: click.Group) -> None:
-    from plait.cli.plugins import plugins
-
-    plugins.add_command(new_command)
-    plugins.add_command(check_command)
-    cli.add_command(plugins, name="plugin")  # `plait plugin new NAME` reads naturally too
+plugins.add_command(new_command)
+plugins.add_command(check_command)

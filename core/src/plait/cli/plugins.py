@@ -76,7 +76,3 @@ def _provides(provides: dict[str, list[str]]) -> str:
     if not provides:
         return "-"
     return "(" + ", ".join(f"{kind}: {len(names)}" for kind, names in provides.items()) + ")"
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(plugins)

@@ -299,8 +299,3 @@ def validate(flow_files: tuple[Path, ...]) -> None:
     for problem in problems:
         click.echo(str(problem), err=True)
     sys.exit(EXIT_INVALID if problems else EXIT_OK)
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(run)
-    cli.add_command(validate)

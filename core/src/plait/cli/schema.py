@@ -56,7 +56,3 @@ def task_command(task_type: str) -> None:
         fail(registry.unknown_task_type_message(task_type), EXIT_FAILED)
         return
     click.echo(to_json(task_schema(cls)), nl=False)
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(schema)

@@ -69,7 +69,3 @@ def server(host: str, port: int) -> None:
         finally:
             scheduler.stop()
             runtime.close()
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(server)

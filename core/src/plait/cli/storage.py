@@ -55,7 +55,3 @@ def preview(uri: str, rows: int) -> None:
     """Preview URI: a table for JSON lines, CSV and Parquet; the first lines of other text."""
     with open_engine() as engine, engine.storage.open(uri) as stream:
         click.echo(preview_file(uri, stream, rows))
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(storage)

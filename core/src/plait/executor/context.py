@@ -115,8 +115,12 @@ class TaskRunContext:
         *,
         log_level: str | None = None,
         log_to_file: bool = False,
+        attempts_before: int | None = None,
     ) -> None:
         execution = job.execution
+        self.attempts_before = attempts_before
+        """The attempts this run made before this one (``taskrun.attemptsCount``), when the
+        worker counts them (its retries are not in the stored run yet)."""
         self._run = job
         self.run = run
         self.execution_id = execution.id

@@ -117,6 +117,17 @@ def plan_from_document(document: dict[str, Any]) -> Plan:
     return Plan(branches, document["concurrency"], document["allowFailure"])
 
 
+def allowed_state(state: State, task: TaskDef) -> State:
+    """A task run's state once the task's ``allowFailure`` and ``allowWarning`` apply, for a
+    leaf and a flowable alike (Kestra: an allowed failure is a WARNING, and an allowed warning,
+    the one a failure became included, a SUCCESS)."""
+    if state is State.FAILED and task.allow_failure:
+        state = State.WARNING
+    if state is State.WARNING and task.allow_warning:
+        return State.SUCCESS
+    return state
+
+
 class Machine:
     def __init__(self, index: RunIndex, hooks: Hooks) -> None:
         self.index = index
@@ -281,9 +292,6 @@ class Machine:
             self.result = state
             return
         del self.blocks[run.id]
-        task = self.index.task(run.task_id)
-        if state is State.WARNING and task.allow_warning:
-            state = State.SUCCESS
-        run.transition(state)
+        run.transition(allowed_state(state, self.index.task(run.task_id)))
         self.changed[run.id] = run
         self._ended.append(run)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-MASK = "******"
+MASK = "********"
+"""What a secret reads as wherever it would be shown: Kestra's eight stars (InputsTest)."""
 
 
 class SecretMasker:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from plait.errors import FlowValidationError, PlaitError, Problem, StorageError
 from plait.executor.masking import SecretMasker
+from plait.expressions.text import to_text
 from plait.flows import Flow, InputDef, resolve_inputs
 from plait.flows.input_types import InputValueError, coerce
 from plait.state.model import Execution
@@ -49,6 +50,23 @@ def execution_labels(
     return labels
 
 
+ENV_PREFIX_SETTING = "PLAIT_ENV_VARS_PREFIX"
+DEFAULT_ENV_PREFIX = "KESTRA_"
+"""Kestra's default ``kestra.variables.env-vars-prefix`` (RunContextCache)."""
+
+
+def env_variables(environ: Mapping[str, str]) -> dict[str, str]:
+    """``{{ envs.* }}``: the environment variables named ``KESTRA_<NAME>`` (another prefix with
+    ``PLAIT_ENV_VARS_PREFIX``), as ``envs.<name>`` in lower case, as Kestra exposes them; no
+    other variable of the engine's environment."""
+    prefix = environ.get(ENV_PREFIX_SETTING) or DEFAULT_ENV_PREFIX
+    return {
+        name.removeprefix(prefix).lower(): value
+        for name, value in environ.items()
+        if name.startswith(prefix) and len(name) > len(prefix)
+    }
+
+
 def label_variables(labels: Mapping[str, str]) -> dict[str, Any]:
     """``{{ labels.* }}``: a system label reads as ``labels.system.correlationId``."""
     variables: dict[str, Any] = {}
@@ -63,12 +81,14 @@ def label_variables(labels: Mapping[str, str]) -> dict[str, Any]:
     return variables
 
 
-def typed_output(output_id: str, type_name: str, value: Any) -> Any:
-    """A flow output converted to its declared type (as inputs are), or a PlaitError naming the
-    output and the type; FILE outputs must be storage URIs. A STRING output keeps any value,
-    a map included, as Kestra keeps it."""
+def typed_output(output_id: str, type_name: str, value: Any, written: Any = None) -> Any:
+    """A flow output (``written`` in the flow, ``value`` once rendered) converted to its declared
+    type (as inputs are), or a PlaitError naming the output and the type; FILE outputs must be
+    storage URIs. A STRING output takes any value: written as an expression it holds the text
+    the expression prints (a map's JSON, FlowOutputTest), written as a map it keeps the map
+    (FlowInputOutput.parseType), as in Kestra."""
     if type_name == "STRING" and not isinstance(value, str):
-        return value
+        return to_text(value) if isinstance(written, str) and value is not None else value
     if type_name == "FILE":
         if not (isinstance(value, str) and value.startswith(f"{uris.SCHEME}://")):
             raise PlaitError(f"flow output '{output_id}': expected FILE (a plait:// URI)")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from plait_sdk import TaskFailure
@@ -35,17 +35,21 @@ def _options(annotation: Any) -> list[Any]:
 
 
 def _as_text_for(annotation: Any, value: Any) -> bool:
-    """Whether a rendered value goes to the property as text: always when it only accepts
-    text, and for a map when it accepts text but no map (a Log's ``message: "{{ map }}"``
-    prints the map as JSON, as in Kestra)."""
+    """Whether a rendered value goes to the property as text: when the property takes text and
+    the value is of no other kind it takes (a Log's ``message: "{{ inputs.count }}"`` prints the
+    number, ``"{{ map }}"`` the map's JSON, as in Kestra; a list stays a list where lists are
+    taken)."""
     options = _options(annotation)
-    if not options or str not in options:
+    if str not in options or isinstance(value, str) or value is None:
         return False
-    if all(a is str for a in options):
-        return True
-    return isinstance(value, Mapping) and not any(
-        typing.get_origin(a) in (dict, Mapping) or a in (dict, Any) for a in options
-    )
+    origins = {typing.get_origin(a) or a for a in options}
+    if Any in origins:
+        return False
+    if isinstance(value, Mapping):
+        return not origins & {dict, Mapping}
+    if isinstance(value, list | tuple):
+        return not origins & {list, tuple, Sequence}
+    return not any(isinstance(value, a) for a in origins if isinstance(a, type))
 
 
 def _as_text(value: Any) -> Any:

@@ -20,13 +20,15 @@ from plait.errors import ExpressionError, NotFoundError, PlaitError
 from plait.executor.concurrency import end_unstarted, take_slot
 from plait.executor.context import ExecutionServices, TaskRunContext, log_entry
 from plait.executor.events import ExecutionListener, NoListener
-from plait.executor.machine import Machine
+from plait.executor.machine import Machine, allowed_state
 from plait.executor.masking import SecretMasker
-from plait.executor.prepare import json_safe, label_variables, typed_output
+from plait.executor.nesting import check_subflow_depth, parent_count
+from plait.executor.prepare import env_variables, json_safe, label_variables, typed_output
 from plait.executor.queue import WorkItem, WorkResult
 from plait.executor.variables import (
     OutputsMap,
     RunIndex,
+    in_millis,
     missing_output_reason,
     output_keys,
     run_variables,
@@ -54,6 +56,9 @@ def driver_id() -> str:
 class ExecutionRun:
     """One execution in progress (or looked at afterwards): its state, variables and secrets."""
 
+    parents: int | None = None
+    """How many parent executions it has (see nesting.py), once known."""
+
     def __init__(
         self,
         engine: EngineServices,
@@ -71,6 +76,7 @@ class ExecutionRun:
         self.inputs: dict[str, Any] = {}
         self.index = RunIndex(flow, execution, lambda task: effective_task(engine, flow, task))
         self.outputs = OutputsMap()
+        self._envs = env_variables(os.environ)
         self.outputs._explain = missing_output_reason(self.index, self.outputs)
         self.machine = Machine(self.index, self)
         self.cancelled = False
@@ -110,13 +116,14 @@ class ExecutionRun:
             },
             "execution": {
                 "id": execution.id,
-                "startDate": execution.created,
+                "startDate": in_millis(execution.created),
                 "originalId": execution.original_id or execution.id,
                 "state": str(execution.state),
             },
             "inputs": self.inputs,
             "vars": self.flow.variables,
             "labels": label_variables(execution.labels),
+            "envs": self._envs,
             "outputs": self.outputs,
             "trigger": (execution.trigger or {}).get("variables", {}),
         }
@@ -194,6 +201,9 @@ class ExecutionRun:
         labels: Mapping[str, str] | None = None,
         inherit_labels: bool = False,
     ) -> SubflowRun:
+        if self.parents is None:
+            self.parents = parent_count(self.engine.repository, self.execution)
+        check_subflow_depth(self.parents + 1, namespace, flow_id)
         try:
             stored = self.engine.repository.get_flow(namespace, flow_id)
         except NotFoundError as exc:
@@ -205,6 +215,7 @@ class ExecutionRun:
             flow, dict(inputs), parent=self.execution, labels=labels, inherit_labels=inherit_labels
         )
         child._stop = stop if wait else None
+        child.parents = self.parents + 1
         if wait:
             done = self.engine.execute(child)
             return SubflowRun(done.execution.id, str(done.execution.state), done.outputs_document())
@@ -324,12 +335,7 @@ class ExecutionRun:
         if result.outputs is not None:
             run.outputs = self.masker.mask_value(result.outputs)
             self._store_outputs(run)
-        state = result.state
-        if state is State.FAILED and task.allow_failure:
-            state = State.WARNING
-        if state is State.WARNING and task.allow_warning:
-            state = State.SUCCESS
-        run.transition(state)
+        run.transition(allowed_state(result.state, task))
         if self.cancelled:
             self.machine.changed[run.id] = run  # a kill: nothing more starts
         else:
@@ -375,7 +381,7 @@ class ExecutionRun:
         try:
             for out in self.flow.outputs:
                 value = self.render(out.value, variables, task_id=None)
-                values[out.id] = typed_output(out.id, out.type, value)
+                values[out.id] = typed_output(out.id, out.type, value, out.value)
         except PlaitError as exc:
             self.record_log("ERROR", f"flow output failed: {exc}", None, None)
             return False

@@ -9,6 +9,7 @@ the first of them.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -103,11 +104,24 @@ def store_output(outputs: dict[str, Any], task_id: str, keys: list[str], value: 
     node[keys[-1]] = value
 
 
+def attempts_before(run: TaskRun) -> int:
+    """Kestra's ``taskrun.attemptsCount``: the attempts made before the current one (0 on the
+    first try, 1 after a restart). The worker counts its own retries (they are not yet in
+    ``run.attempts``) and overrides this."""
+    return sum(1 for attempt in run.attempts if attempt.state.is_terminal)
+
+
+def in_millis(date: dt.datetime | None) -> dt.datetime | None:
+    """A date as the expressions see it: to the millisecond, as Kestra's dates are
+    (``2024-03-05T14:07:09.123Z``); the store keeps the microseconds."""
+    return None if date is None else date.replace(microsecond=date.microsecond // 1000 * 1000)
+
+
 def taskrun_variable(run: TaskRun) -> dict[str, Any]:
     return {
         "id": run.id,
-        "startDate": run.started,
-        "attemptsCount": max(len(run.attempts), 1),
+        "startDate": in_millis(run.started),
+        "attemptsCount": attempts_before(run),
         "value": run.value,
         "parentId": run.parent_id,
     }

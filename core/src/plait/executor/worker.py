@@ -64,10 +64,14 @@ def run_task_run(job: ExecutionRun, item: WorkItem) -> WorkResult:
     started = time.monotonic()
     number = item.attempt
     while True:
-        attempt = Attempt.new()
+        attempt, attempt_number = Attempt.new(), number  # ``number`` moves on before a retry
         result.attempts.append(attempt)
         ctx = TaskRunContext(
-            job, run, log_level=task.log_level, log_to_file=_logs_to_file(job, task)
+            job,
+            run,
+            log_level=task.log_level,
+            log_to_file=_logs_to_file(job, task),
+            attempts_before=number - 1,
         )
         job.track(run.id, ctx)
         try:
@@ -103,7 +107,7 @@ def run_task_run(job: ExecutionRun, item: WorkItem) -> WorkResult:
             result.state, result.outputs = attempt.state, outputs
             return result
         finally:
-            attempt.log_file = ctx.store_log_file(number)
+            attempt.log_file = ctx.store_log_file(attempt_number)
             job.untrack(run.id)
             ctx.cleanup()
 
@@ -137,6 +141,8 @@ def rendered_properties(
     """The task's properties rendered against the run's variables, as its Properties model."""
     instance: Task[Any, Any] = cls()
     ctx.variables = job.variables_for(ctx.run)
+    if ctx.attempts_before is not None:
+        ctx.variables["taskrun"]["attemptsCount"] = ctx.attempts_before
     ctx.variables.update(instance.variables(task.properties, ctx))
     variables = ctx.variables
     rendered = render_properties(

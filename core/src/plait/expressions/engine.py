@@ -1,7 +1,9 @@
 """The expression engine: renders flow properties against an execution's variables.
 
 The executor calls :meth:`ExpressionEngine.render_value` for every dynamic property of every
-task, so strings without markup return untouched and compiled templates are cached by source.
+task, so strings without markup return untouched, templates that only print variables are
+evaluated without compiling them (:mod:`plait.expressions.fast_paths`), and compiled templates
+are cached by source.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from typing import Any
 from jinja2 import Template, nodes
 from plait_sdk.expressions import ExpressionServices
 
-from plait.expressions import budget
+from plait.expressions import budget, fast_paths
 from plait.expressions.budget import RenderLimits
 from plait.expressions.calling import RenderServices, adapt, rendering_with
 from plait.expressions.errors import TEMPLATE_FILENAME, translate
+from plait.expressions.fast_paths import FALLBACK
 from plait.expressions.guards import guard_filter
 from plait.expressions.names import NameKind, UnknownName, find_unknown_names
 from plait.expressions.pebble import ITERATE_FILTER, TEXT_FILTER, Prepared, has_markup, prepare
@@ -56,6 +59,7 @@ class ExpressionEngine:
             {name: adapt("function", name, fn) for name, fn in functions.items()}
         )
         self._prepared = functools.lru_cache(maxsize=CACHE_SIZE)(prepare)
+        self._fast = functools.lru_cache(maxsize=CACHE_SIZE)(fast_paths.parse)
         self._text_template = functools.lru_cache(maxsize=CACHE_SIZE)(self._compile_text)
         self._value_template = functools.lru_cache(maxsize=CACHE_SIZE)(self._compile_value)
 
@@ -112,13 +116,15 @@ class ExpressionEngine:
         """The ``outputs.X.Y`` references of ``template``, found without rendering it."""
         if not has_markup(template):
             return []
+        if (fast := self._fast(template)) is not None:
+            return fast.output_references()
         return find_output_references(*self._parse(template))
 
     def unknown_names(self, template: str) -> list[UnknownName]:
         """The filters, tests and functions ``template`` uses that this engine lacks, found
         without rendering it (they would only fail once the run reaches them)."""
-        if not has_markup(template):
-            return []
+        if not has_markup(template) or self._fast(template) is not None:
+            return []  # a template of variable paths only calls nothing
         return find_unknown_names(
             *self._parse(template),
             filters=self._env.filters.keys(),
@@ -163,6 +169,8 @@ class ExpressionEngine:
         if isinstance(value, str):
             if not has_markup(value):
                 return value
+            if (rendered := self._render_fast(value, variables, text=False)) is not FALLBACK:
+                return rendered
             if self._prepared(value).whole_value:
                 return self._render_native(value, variables, task_id)
             return self._render_text(value, variables, task_id)
@@ -182,7 +190,17 @@ class ExpressionEngine:
             return self._render_text(key, variables, task_id)
         return key
 
+    def _render_fast(self, template: str, variables: Mapping[str, Any], *, text: bool) -> Any:
+        """``template`` rendered without compiling it, when it only prints variables and
+        nothing unusual happens; FALLBACK otherwise (see :mod:`plait.expressions.fast_paths`)."""
+        fast = self._fast(template)
+        if fast is None:
+            return FALLBACK
+        return fast.text(variables, self._env) if text else fast.render(variables, self._env)
+
     def _render_text(self, template: str, variables: Mapping[str, Any], task_id: str | None) -> str:
+        if (text := self._render_fast(template, variables, text=True)) is not FALLBACK:
+            return text
         prepared = self._prepared(template)
         try:
             return self._text_template(template).render(variables)

@@ -139,36 +139,40 @@ class TaskTree:
             if key in raw
         }
         line, column = reader.map.value(path) or (0, 0)
+        kinds = self.task_lists(task_type) if task_type else {}
+        children = self.children(raw, path, kinds, where)
         return TaskDef(
             id=task_id or "",
             type=task_type or "",
             properties={
                 k: v
                 for k, v in raw.items()
-                if k not in COMMON_TASK_KEYS and k not in UNSUPPORTED_TASK_KEYS
+                if k not in COMMON_TASK_KEYS
+                and k not in UNSUPPORTED_TASK_KEYS
+                and not (k in kinds and v is None)  # a null task list is an absent one
             },
             line=line,
             column=column,
             property_positions={key: pos for key in raw if (pos := reader.map.key((*path, key)))},
             raw=raw,
             path=path,
-            children=self.children(raw, path, task_type, where),
+            children=children,
             **{k: v for k, v in common.items() if v is not None},
         )
 
     def children(
-        self, raw: dict[str, Any], path: PathKey, task_type: str | None, where: str
+        self, raw: dict[str, Any], path: PathKey, kinds: Mapping[str, str], where: str
     ) -> dict[ListKey, list[TaskDef]]:
-        """The child task lists of a flowable, each empty list or wrong shape reported."""
+        """The child task lists of a flowable, each empty list or wrong shape reported.
+
+        A list written as null (``defaults: null``, ``then:``) is absent, as Kestra reads it:
+        the task type's own validation says whether it is required. The names of a map of lists
+        become text (``1:`` is the case ``"1"``), in ``raw`` too, so validation and the run
+        see the same keys."""
         found: dict[ListKey, list[TaskDef]] = {}
-        kinds = self.task_lists(task_type) if task_type else {}
         for key, kind in kinds.items():
             value = raw.get(key)
             if value is None:
-                if key in raw:  # `then:` written with nothing under it
-                    self.reader.problem(
-                        (*path, key), f"{where}'{key}' must contain at least one task"
-                    )
                 continue
             if kind == "list":
                 found[(key,)] = self._list(value, (*path, key), key, where)
@@ -181,9 +185,16 @@ class TaskTree:
                 )
                 continue
             for name, tasks in value.items():
+                if (key, str(name)) in found:
+                    self.reader.problem(
+                        (*path, key, name),
+                        f"{where}'{key}' has the name '{name}' twice",
+                        at_key=True,
+                    )
                 found[(key, str(name))] = self._list(
                     tasks, (*path, key, name), f"{key}.{name}", where
                 )
+            raw[key] = {str(name): tasks for name, tasks in value.items()}
         return found
 
     def _list(self, value: Any, path: PathKey, name: str, where: str) -> list[TaskDef]:

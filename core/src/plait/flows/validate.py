@@ -62,6 +62,11 @@ class ReferenceFinder(Protocol):
     def unknown_names(self, template: str) -> Iterable[UnknownNameLike]: ...
 
 
+SUBFLOW_TYPES = frozenset({"plait.core.Subflow"})
+"""Task types that start an execution of the flow their ``namespace`` and ``flowId`` name
+(Kestra's executable tasks)."""
+
+
 def has_expression(value: Any) -> bool:
     """Whether a value holds an expression anywhere (in a string, a list or a map's values)."""
     if isinstance(value, str):
@@ -204,7 +209,23 @@ class _Validator:
         effective = with_plugin_defaults(task, **self._defaults_of(cls, task))
         if cls is not None:
             self._check_properties(task, effective, cls)
+            self._check_recursion(task, effective, cls)
         return effective, cls
+
+    def _check_recursion(self, task: TaskDef, effective: TaskDef, cls: TaskType) -> None:
+        """A Subflow naming its own flow (as written, Kestra's FlowValidator) would start
+        itself without end. A cycle through other flows is caught at run time (the runner's
+        limit on nested executions)."""
+        if cls.type not in SUBFLOW_TYPES:
+            return
+        props = effective.properties
+        flow = self.flow
+        if (props.get("namespace"), props.get("flowId")) == (flow.namespace, flow.id):
+            self.problem(
+                f"task '{task.id}': recursive call to flow [{flow.namespace}.{flow.id}]: a flow "
+                "cannot run itself as a subflow (it would start itself without end)",
+                (task.line, task.column),
+            )
 
     def _defaults_of(self, cls: TaskType | None, task: TaskDef) -> dict[str, Any]:
         """What selects a task's plugin defaults: its types and the defaults in force."""
@@ -279,6 +300,12 @@ class _Validator:
             key = str(loc[0])
             if key in task_lists(cls) and error["type"] != "missing":
                 continue  # the loader reported the shape of child task lists
+            if error["type"] == "missing" and key in task.raw and key in task_lists(cls):
+                self.problem(  # written as null (`then:` with nothing under it)
+                    f"task '{task.id}': '{key}' must contain at least one task",
+                    self.flow.source_map.value((*task.path, key)),
+                )
+                continue
             if error["type"] == "missing" and len(loc) == 1:
                 self.problem(
                     f"task '{task.id}': missing required property '{key}' for task type {label}",

@@ -10,6 +10,10 @@ Scalars are typed like Kestra's YAML reader (the YAML 1.2 core schema): ``yes``,
 
 Reading is bounded (:mod:`plait.flows.limits`): the text's size, and how deep lists and mappings
 nest, since both PyYAML's composer and the builder here recurse once per level.
+
+A text is read with libyaml's parser when it can be trusted to read it as PyYAML does (see
+:mod:`plait.flows.yaml_loaders`); a text it finds any fault with is read again by PyYAML's own
+reader, whose messages and positions are the ones reported.
 """
 
 from __future__ import annotations
@@ -24,60 +28,13 @@ import yaml
 
 from plait.errors import Problem
 from plait.flows import limits
+from plait.flows.yaml_loaders import TAG, CLoader, FlowLoader, PythonLoader, TooDeep, c_can_read
 
 PathKey = tuple[Hashable, ...]
 """Where a value sits in the document: mapping keys and list indices from the root."""
 
 MAX_NODES = 200_000
 """Values built from one document, aliases expanded: refuses alias bombs."""
-
-_TAG = "tag:yaml.org,2002:"
-
-
-class _TooDeep(Exception):
-    """Lists and mappings nest deeper than allowed, from ``mark`` on."""
-
-    def __init__(self, mark: yaml.Mark) -> None:
-        self.mark = mark
-
-
-class _FlowYamlLoader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 core-schema implicit types only, refusing to compose lists and
-    mappings nested deeper than ``max_nesting`` (PyYAML's composer recurses per level)."""
-
-    yaml_implicit_resolvers: dict[Any, Any] = {}
-
-    def __init__(self, text: str, max_nesting: int) -> None:
-        super().__init__(text)
-        self.max_nesting = max_nesting
-        self._open = 0
-
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
-        opens = self.check_event(yaml.SequenceStartEvent, yaml.MappingStartEvent)
-        if opens:
-            self._open += 1
-            if self._open > self.max_nesting:
-                raise _TooDeep(self.peek_event().start_mark)
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            if opens:
-                self._open -= 1
-
-
-for _tag, _pattern, _first in (
-    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
-    ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
-    ("int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
-    (
-        "float",
-        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
-        "-+0123456789.",
-    ),
-    ("merge", r"^(?:<<)$", "<"),
-):
-    _FlowYamlLoader.add_implicit_resolver(_TAG + _tag, re.compile(_pattern), list(_first))
 
 
 @dataclass(frozen=True)
@@ -154,17 +111,14 @@ def load_yaml(text: str, file: str) -> YamlDocument:
     if size is not None:
         return _unreadable(Problem(limits.size_problem("the flow", size), file))
     max_nesting = limits.NESTING.value()
+    if c_can_read(text) and (document := _read_in_c(text, file, max_nesting)) is not None:
+        return document
     try:
-        loader = _FlowYamlLoader(text, max_nesting)
+        loader = PythonLoader(text, max_nesting)
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow, such as NUL
         return _unreadable(_character_problem(exc, text, file))
     try:
-        node = loader.get_single_node()
-        if node is None:
-            return YamlDocument(None, SourceMap(), [], True)
-        builder = _Builder(loader, text, file, max_nesting)
-        data = builder.build(node, ())
-        return YamlDocument(data, SourceMap(builder.entries), builder.problems, True)
+        return _read(loader, text, file, max_nesting)
     except _TooLarge:
         return _unreadable(
             Problem(
@@ -172,13 +126,36 @@ def load_yaml(text: str, file: str) -> YamlDocument:
                 file,
             )
         )
-    except _TooDeep as exc:
+    except TooDeep as exc:
         line, column = exc.mark.line + 1, exc.mark.column + 1
         return _unreadable(Problem(limits.nesting_problem("the document"), file, line, column))
     except yaml.MarkedYAMLError as exc:
         return _unreadable(_syntax_problem(exc, file))
     finally:
         loader.dispose()
+
+
+def _read(loader: FlowLoader, text: str, file: str, max_nesting: int) -> YamlDocument:
+    node = loader.get_single_node()
+    if node is None:
+        return YamlDocument(None, SourceMap(), [], True)
+    builder = _Builder(loader, text, file, max_nesting)
+    data = builder.build(node, ())
+    return YamlDocument(data, SourceMap(builder.entries), builder.problems, True)
+
+
+def _read_in_c(text: str, file: str, max_nesting: int) -> YamlDocument | None:
+    """The document as read with libyaml's parser, or None when that found anything to say
+    (a syntax error, a limit, a duplicate key, a disagreement with PyYAML): the Python reader
+    then reads the text again, for its own messages and positions."""
+    loader = CLoader(text, max_nesting)
+    try:
+        document = _read(loader, text, file, max_nesting)
+    except Exception:  # whatever it is, the Python reader reports it
+        return None
+    finally:
+        loader.dispose()
+    return None if document.problems else document
 
 
 def _unreadable(problem: Problem) -> YamlDocument:
@@ -223,7 +200,7 @@ class _TooLarge(Exception):
 class _Builder:
     """Turns composed nodes into plain values, recording positions and problems."""
 
-    def __init__(self, loader: yaml.SafeLoader, text: str, file: str, max_nesting: int) -> None:
+    def __init__(self, loader: FlowLoader, text: str, file: str, max_nesting: int) -> None:
         self.loader = loader
         self.text = text
         self.file = file
@@ -247,7 +224,7 @@ class _Builder:
             return self._scalar(node)
         self.entries[path] = Entry(start, key)
         if len(path) >= self.max_nesting:  # aliases can nest what composed within the limit
-            raise _TooDeep(node.start_mark)
+            raise TooDeep(node.start_mark)
         if id(node) in self._open:
             self._problem("an alias refers to a value that contains it (a cycle)", node.start_mark)
             return None
@@ -260,7 +237,7 @@ class _Builder:
             self._open.discard(id(node))
 
     def _mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[Any, Any]:
-        own = {id(k) for k, _ in node.value if k.tag != _TAG + "merge"}
+        own = {id(k) for k, _ in node.value if k.tag != TAG + "merge"}
         try:
             self.loader.flatten_mapping(node)
         except yaml.constructor.ConstructorError as exc:
@@ -291,21 +268,21 @@ class _Builder:
 
     def _scalar(self, node: yaml.ScalarNode) -> Any:
         tag, value = node.tag, node.value
-        if tag == _TAG + "str":
+        if tag == TAG + "str":
             return value
-        if tag == _TAG + "null" and value in ("~", "null", "Null", "NULL", ""):
+        if tag == TAG + "null" and value in ("~", "null", "Null", "NULL", ""):
             return None
-        if tag == _TAG + "bool" and value.lower() in ("true", "false"):
+        if tag == TAG + "bool" and value.lower() in ("true", "false"):
             return value.lower() == "true"
-        if tag == _TAG + "int" and re.fullmatch(r"[-+]?[0-9]+", value):
+        if tag == TAG + "int" and re.fullmatch(r"[-+]?[0-9]+", value):
             return self._integer(node)
-        if tag == _TAG + "int" and value[:2] in ("0o", "0x"):
+        if tag == TAG + "int" and value[:2] in ("0o", "0x"):
             return int(value[2:], 8 if value[1] == "o" else 16)
-        if tag == _TAG + "float" and re.fullmatch(r"[-+]?\.(inf|Inf|INF)", value):
+        if tag == TAG + "float" and re.fullmatch(r"[-+]?\.(inf|Inf|INF)", value):
             return float("-inf") if value.startswith("-") else float("inf")
-        if tag == _TAG + "float" and re.fullmatch(r"\.(nan|NaN|NAN)", value):
+        if tag == TAG + "float" and re.fullmatch(r"\.(nan|NaN|NAN)", value):
             return float("nan")
-        if tag == _TAG + "float":
+        if tag == TAG + "float":
             try:
                 return float(value)
             except ValueError:
@@ -314,7 +291,10 @@ class _Builder:
             return self.loader.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError as exc:
             self._problem(f"cannot read this value: {exc.problem}", node.start_mark)
-            return None
+        except (ValueError, LookupError, TypeError) as exc:  # an explicit type it is not: !!int a
+            tag = node.tag.replace(TAG, "!!")
+            self._problem(f"cannot read this value as {tag}: {exc}", node.start_mark)
+        return None
 
     def _integer(self, node: yaml.ScalarNode) -> int | None:
         """A decimal integer; one of more digits than Python turns into a number is a problem."""

@@ -27,8 +27,9 @@ JSON.
 
 Variables: `inputs`, `vars` (the flow's `variables`), `outputs` (`outputs.<task id>.<name>`, or
 `outputs['task-id'].<name>` when the id has a hyphen), `flow` (`id`, `namespace`, `revision`),
-`execution` (`id`, `startDate`), `task` and `taskrun` (the running task), `labels`, and the
-variables a task offers while it runs, such as `workingDir` and `outputDir`.
+`execution` (`id`, `startDate`), `task` and `taskrun` (the running task), `labels`, `envs`
+(environment variables named `KESTRA_<NAME>`, as `envs.<name>`), and the variables a task
+offers while it runs, such as `workingDir` and `outputDir`.
 
 Filters apply to the value before them (`{{ value | name(arguments) }}`); functions are
 called by name (`{{ name(arguments) }}`) and tests follow `is` (`{{ 3 is odd }}`). Functions

@@ -32,7 +32,8 @@ def trigger_page(trigger: TriggerType, distribution: str) -> str:
     definitions = schema.get("definitions", {})
     properties = [
         "## Properties",
-        "Properties are read as written; the values of `inputs` may hold `{{ ... }}` "
+        "Properties are read as written (unless their description says they are rendered); "
+        "the values of `inputs` may hold `{{ ... }}` "
         "expressions reading `{{ trigger.* }}`, rendered each time the trigger fires. Every "
         f"trigger also accepts the [keys every trigger accepts](../index.md#"
         f"{COMMON_TRIGGER_KEYS_ANCHOR}) (`id`, `type`, `description`, `disabled`).",

@@ -10,11 +10,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from plait.durations import parse_duration
 from plait.errors import NotFoundError, PlaitError
 from plait.flows import limits
 from plait.server.http import bounded_body, endpoint, error, runtime, with_body
-from plait.state.kv import KVKeyError, NamespaceKV, value_from_text
+from plait.state.kv import KVKeyError, NamespaceKV, parse_ttl, value_from_text
 
 
 def _store(request: Request) -> NamespaceKV:
@@ -55,11 +54,10 @@ def _get(request: Request) -> Any:
 
 def _put(request: Request, body: str) -> Any:
     ttl_header = request.headers.get("ttl")
-    ttl = None if ttl_header is None else parse_duration(ttl_header)
-    if ttl_header is not None and ttl is None:
-        raise PlaitError(
-            f"the ttl header must be an ISO-8601 duration such as PT1H, got {ttl_header!r}"
-        )
+    try:
+        ttl = None if ttl_header is None else parse_ttl(ttl_header)
+    except PlaitError as exc:
+        raise PlaitError(f"the ttl header: {exc}") from None
     value, kind = value_from_text(body)
     _store(request).put(request.path_params["key"], value, ttl=ttl, kv_type=kind)
     return Response(status_code=200)

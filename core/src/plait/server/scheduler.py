@@ -28,9 +28,11 @@ from plait_sdk.trigger import (
 )
 
 from plait.errors import PlaitError
+from plait.expressions.text import to_text
 from plait.flows import Flow
 from plait.flows.model import TriggerDef
 from plait.server.runtime import ServerRuntime
+from plait.server.trigger_render import render_for_trigger
 from plait.state.model import Execution, StoredFlow, format_datetime, parse_datetime, utcnow
 
 log = logging.getLogger("plait.server.scheduler")
@@ -148,12 +150,30 @@ class Scheduler:
             if not isinstance(armed.trigger, WebhookTrigger):
                 continue
             state = states.get(armed.definition.id)
-            expected = armed.trigger.key(armed.props)
-            if hmac.compare_digest(key.encode(), expected.encode()) and not (
-                state and state.disabled
+            expected = self._webhook_key(armed, armed.trigger)
+            if (
+                expected
+                and hmac.compare_digest(key.encode(), expected.encode())
+                and not (state and state.disabled)
             ):
                 found = armed
         return found
+
+    def _webhook_key(self, armed: ArmedTrigger, trigger: WebhookTrigger[Any]) -> str | None:
+        """The webhook's key rendered now, as Kestra does on each request (``{{ flow.id }}``,
+        ``{{ secret('KEY') }}``); None, and the webhook ignored, when it does not render."""
+        try:
+            key = render_for_trigger(self.engine, armed.flow, trigger.key(armed.props))
+        except PlaitError as exc:
+            log.warning(
+                "the key of webhook %s of %s.%s does not render; the webhook is ignored: %s",
+                armed.definition.id,
+                armed.flow.namespace,
+                armed.flow.id,
+                exc,
+            )
+            return None
+        return to_text(key).strip()
 
     # -- kinds -----------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ disable them."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from starlette.requests import Request
@@ -48,13 +49,22 @@ def _webhook(request: Request, raw: bytes) -> Any:
         raise PlaitError(f"the webhook's body: {exc}") from None
     variables = {
         "body": body,
-        "headers": {k: v for k, v in request.headers.items() if k != "authorization"},
-        "parameters": dict(request.query_params),
+        "headers": _lists((k, v) for k, v in request.headers.items() if k != "authorization"),
+        "parameters": _lists(request.query_params.multi_items()),
     }
     execution = scheduler(request).fire(armed, variables)
     if execution is None:
         raise PlaitError("the webhook's flow could not start (see the server's log)")
     return execution.to_document()
+
+
+def _lists(items: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """Each name with the list of its values, in order (Kestra's ``Map<String, List<String>>``
+    of a webhook's headers and parameters: ``?age=12&age=13`` is ``{"age": ["12", "13"]}``)."""
+    found: dict[str, list[str]] = {}
+    for name, value in items:
+        found.setdefault(name, []).append(value)
+    return found
 
 
 @endpoint

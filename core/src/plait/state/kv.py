@@ -71,8 +71,9 @@ def check_key(key: Any) -> str:
     return key
 
 
-def missing(namespace: str, key: str, entry: KVEntry | None) -> KVMissing:
-    """The error for a key without a live value, saying whether it expired."""
+def missing(namespace: str, key: str, entry: KVEntry | None = None) -> KVMissing:
+    """The error for a key without a live value, saying whether it expired (``entry`` is the
+    expired one, None when nothing is stored)."""
     why = "expired" if entry is not None else "is not set"
     return KVMissing(f"KV key '{key}' in namespace '{namespace}' {why}")
 
@@ -160,6 +161,14 @@ def value_from_text(text: str) -> tuple[Any, str]:
         except ValueError:
             continue
     return text, infer_type(text)
+
+
+def parse_ttl(text: str) -> dt.timedelta:
+    """A ``ttl`` written as text (``plait kv set --ttl``, the API's ``ttl`` header)."""
+    duration = parse_duration(text)
+    if duration is None:
+        raise PlaitError(f"expected an ISO-8601 duration such as PT1H or P7D, got {text!r}")
+    return duration
 
 
 def storable(value: Any) -> str:

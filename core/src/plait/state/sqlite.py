@@ -37,13 +37,7 @@ from plait.state.model import (
 from plait.state.sqlite_cache import TaskCacheTable
 from plait.state.sqlite_flows import FlowStore
 from plait.state.sqlite_kv import KVStoreTable
-from plait.state.sqlite_schema import (
-    MIGRATIONS,
-    UPSERT,
-    UPSERT_RUN,
-    execution_row,
-    run_row,
-)
+from plait.state.sqlite_schema import MIGRATIONS, UPSERT_RUN, run_row, store_execution
 from plait.state.sqlite_triggers import TriggerStore
 
 T = TypeVar("T")
@@ -185,7 +179,7 @@ class SqliteRepository(FlowStore, TriggerStore, KVStoreTable, TaskCacheTable):
 
     def save(self, execution: Execution) -> None:
         with self._write() as conn:
-            conn.execute(UPSERT, execution_row(execution))
+            store_execution(conn, execution)
             conn.execute("DELETE FROM task_runs WHERE execution_id = ?", (execution.id,))
             conn.executemany(
                 UPSERT_RUN, [run_row(execution.id, run) for run in execution.task_runs]
@@ -193,7 +187,7 @@ class SqliteRepository(FlowStore, TriggerStore, KVStoreTable, TaskCacheTable):
 
     def save_state(self, execution: Execution, runs: Sequence[TaskRun]) -> None:
         with self._write() as conn:
-            conn.execute(UPSERT, execution_row(execution))
+            store_execution(conn, execution)
             if runs:
                 conn.executemany(UPSERT_RUN, [run_row(execution.id, run) for run in runs])
 
@@ -206,7 +200,7 @@ class SqliteRepository(FlowStore, TriggerStore, KVStoreTable, TaskCacheTable):
             ).fetchone()
             if running >= limit:
                 return False
-            conn.execute(UPSERT, execution_row(execution))
+            store_execution(conn, execution)
             return True
 
     def _load(self, document: str) -> Execution:

@@ -29,6 +29,14 @@ ON CONFLICT (id) DO UPDATE SET
 """
 
 
+UPDATE_DOCUMENT = """
+UPDATE executions SET document = ?
+WHERE id = ? AND namespace = ? AND flow_id = ? AND flow_revision = ? AND state = ?
+    AND parent_id IS ? AND created = ? AND ended IS ?
+"""
+"""The document alone, when every other column already holds the values given."""
+
+
 UPSERT_RUN = """
 INSERT INTO task_runs (id, execution_id, document) VALUES (?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET document = excluded.document
@@ -43,6 +51,19 @@ def execution_json(execution: Execution) -> str:
 def run_row(execution_id: str, run: TaskRun) -> tuple[str, str, str]:
     document = run.to_document(stored=True)
     return (run.id, execution_id, json.dumps(document, default=json_default, ensure_ascii=False))
+
+
+def store_execution(conn: sqlite3.Connection, execution: Execution) -> None:
+    """Write the execution's row, as :data:`UPSERT` does.
+
+    While an execution runs, only its document changes from one save to the next (its task
+    runs are rows of their own), and rewriting the indexed columns with equal values still
+    rewrites one page of each index. So the document alone is updated when the other columns
+    hold the same values; otherwise (a new row, a new state) the full upsert runs. The row ends
+    the same either way, with about half the pages written per save."""
+    row = execution_row(execution)
+    if conn.execute(UPDATE_DOCUMENT, (row[-1], *row[:-1])).rowcount == 0:
+        conn.execute(UPSERT, row)
 
 
 def execution_row(execution: Execution) -> tuple[Any, ...]:
