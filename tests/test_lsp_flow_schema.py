@@ -629,8 +629,8 @@ def test_inputs_are_described_by_type(server: YamlLanguageServer, workspace: Pat
         server, workspace, f"id: f\nnamespace: dev\ninputs:\n  - id: x\n    type: {CURSOR}\n"
     )
     assert set(completion_labels(items)) == {
-        "STRING", "INT", "FLOAT", "BOOLEAN", "DATETIME", "DATE", "TIME", "DURATION", "JSON",
-        "URI", "SELECT", "ARRAY", "FILE", "SECRET",
+        "STRING", "INT", "FLOAT", "BOOLEAN", "BOOL", "DATETIME", "DATE", "TIME", "DURATION",
+        "JSON", "YAML", "URI", "SELECT", "ENUM", "ARRAY", "FILE", "SECRET",
     }  # fmt: skip
     items = complete(
         server,
@@ -639,19 +639,31 @@ def test_inputs_are_described_by_type(server: YamlLanguageServer, workspace: Pat
     )
     assert {"min", "max", "defaults", "required", "description"} <= property_names(items)
     assert "validator" not in property_names(items)
+    for kind, bounds in (("DATE", {"after", "before"}), ("DURATION", {"min", "max"})):
+        items = complete(
+            server,
+            workspace,
+            f"id: f\nnamespace: dev\ninputs:\n  - id: x\n    type: {kind}\n    {CURSOR}\n",
+        )
+        assert bounds <= property_names(items)
+        assert not {"after", "before", "min", "max"} - bounds & property_names(items)
     doc = open_flow(
         server,
         workspace,
         "id: f\nnamespace: dev\ninputs:\n"
         "  - id: count\n    type: INT\n    validator: '\\d+'\n"
         "  - id: colour\n    type: SELECT\n"
-        "  - id: when\n    type: ENUM\n"
+        "  - id: when\n    type: MULTISELECT\n"
+        "  - id: pick\n    type: ENUM\n"
+        "  - id: wait\n    type: DURATION\n    min: 10\n"
         "tasks:\n  - id: t\n    type: plait.core.Log\n    message: hi\n",
     )
     found = diagnostics_by_line(server, doc)
     assert found.pop(doc.position_of("validator").line) == ["Property validator is not allowed."]
     assert found.pop(doc.position_of("- id: colour").line) == ['Missing property "values".']
-    assert found.pop(doc.position_of("ENUM").line)[0].startswith("Value is not accepted.")
+    assert found.pop(doc.position_of("MULTISELECT").line)[0].startswith("Value is not accepted.")
+    assert found.pop(doc.position_of("- id: pick").line) == ['Missing property "values".']
+    assert found.pop(doc.position_of("min: 10").line) == ['Incorrect type. Expected "string".']
     assert found == {}
 
 

@@ -312,29 +312,30 @@ def test_bad_input_definitions() -> None:
             validator: "[a-"
             colour: red
           - id: kind
-            type: ENUM
+            type: MULTISELECT
         tasks:
           - id: t
             type: plait.core.Log
         """
     ) == [
         "flow.yml:5:11: input 'count': unknown type 'integer' (types: STRING, INT, FLOAT, "
-        "BOOLEAN, DATETIME, DATE, TIME, DURATION, JSON, URI, SELECT, ARRAY, FILE, SECRET)",
+        "BOOLEAN, BOOL, DATETIME, DATE, TIME, DURATION, JSON, YAML, URI, SELECT, ENUM, ARRAY, "
+        "FILE, SECRET)",
         "flow.yml:8:5: input 'size': 'validator' does not apply to INT inputs (only to STRING)",
         "flow.yml:9:10: input 'size': 'min' (10) is greater than 'max' (1)",
         "flow.yml:11:9: duplicate input id 'size' (first declared at line 6)",
         "flow.yml:13:5: input #4: missing required 'id'",
         "flow.yml:14:5: input 'pick': a SELECT input needs 'values': a non-empty list of choices",
         "flow.yml:18:15: input 'list': an ARRAY input needs 'itemType', one of STRING, INT, "
-        "FLOAT, BOOLEAN, DATETIME, DATE, TIME, DURATION, JSON, URI; got 'ARRAY'",
+        "FLOAT, BOOLEAN, BOOL, DATETIME, DATE, TIME, DURATION, JSON, YAML, URI; got 'ARRAY'",
         "flow.yml:21:15: input 'when': invalid 'defaults': expected DATETIME (ISO-8601, e.g. "
         "2024-01-31T10:00:00Z), got 'yesterday'",
         "flow.yml:24:16: input 'code': invalid 'validator' regex: unterminated character set at "
         "position 0",
         "flow.yml:25:5: input 'code': unknown input property 'colour'",
-        "flow.yml:27:11: input 'kind': unknown type 'ENUM' (Kestra's ENUM is SELECT here) "
-        "(types: STRING, INT, FLOAT, BOOLEAN, DATETIME, DATE, TIME, DURATION, JSON, URI, "
-        "SELECT, ARRAY, FILE, SECRET)",
+        "flow.yml:27:11: input 'kind': unknown type 'MULTISELECT'; did you mean 'SELECT'? "
+        "(types: STRING, INT, FLOAT, BOOLEAN, BOOL, DATETIME, DATE, TIME, DURATION, JSON, YAML, "
+        "URI, SELECT, ENUM, ARRAY, FILE, SECRET)",
     ]
 
 
@@ -378,8 +379,8 @@ def test_bad_flow_outputs_and_plugin_defaults() -> None:
         "flow.yml:7:5: flow output 'result': missing required 'value' (usually an expression)",
         "flow.yml:9:9: duplicate flow output id 'result'",
         "flow.yml:13:11: flow output 'other': unknown type 'TEXT' (types: "
-        "STRING, INT, FLOAT, BOOLEAN, DATETIME, DATE, TIME, DURATION, JSON, URI, SELECT, "
-        "ARRAY, FILE, SECRET)",
+        "STRING, INT, FLOAT, BOOLEAN, BOOL, DATETIME, DATE, TIME, DURATION, JSON, YAML, URI, "
+        "SELECT, ENUM, ARRAY, FILE, SECRET)",
         "flow.yml:15:5: unknown flow output property 'format' (allowed: id, type, value, "
         "description, displayName)",
         "flow.yml:19:7: plugin default 'plait.core': a plugin default cannot set a task's 'id'",

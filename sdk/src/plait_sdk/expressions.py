@@ -28,6 +28,14 @@ class ExpressionServices(Protocol):
         """Text of a file of the current execution; other executions' URIs are refused."""
         ...
 
+    def file_size(self, uri: str) -> int:
+        """Size in bytes of a file of the current execution, refused like :meth:`read`."""
+        ...
+
+    def error_logs(self) -> list[dict[str, Any]]:
+        """The execution's ERROR log entries so far, oldest first (at most 25, as Kestra)."""
+        ...
+
     def secret(self, name: str) -> str:
         """A secret's value; it is masked in logs and outputs from then on."""
         ...

@@ -20,6 +20,7 @@ from plait_sdk import ExpressionServices, hookimpl, needs_context
 from plait.builtin import (
     collection_filters,
     data_formats,
+    execution_functions,
     generated_values,
     hash_filters,
     number_format,
@@ -412,4 +413,5 @@ def register_functions() -> dict[str, Callable[..., Any]]:
         "renderOnce": render_once,
         **data_formats.FUNCTIONS,
         **generated_values.FUNCTIONS,
+        **execution_functions.FUNCTIONS,
     }

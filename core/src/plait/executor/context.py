@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 
 LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR")
+MAX_ERROR_LOGS = 25
+"""``errorLogs()`` returns at most this many entries, as Kestra's does."""
 
 
 class TaskRunLogger:
@@ -91,6 +93,19 @@ class ExecutionServices:
                 return stream.read().decode("utf-8")
         except StorageError as exc:
             raise ExpressionError(f"read('{uri}'): {exc}") from None
+
+    def file_size(self, uri: str) -> int:
+        try:
+            return self._run.scoped_storage().size(uri)
+        except StorageError as exc:
+            raise ExpressionError(f"fileSize('{uri}'): {exc}") from None
+
+    def error_logs(self) -> list[dict[str, Any]]:
+        """Kestra's LogService.errorLogs: the first ERROR entries by time (the worker logs a
+        failed task's error at ERROR, so an ``errors`` branch sees why the tasks failed)."""
+        entries = self._run.engine.repository.logs(self._run.execution.id)
+        errors = sorted((e for e in entries if e.level == "ERROR"), key=lambda e: e.timestamp)
+        return [log_variable(self._run, entry) for entry in errors[:MAX_ERROR_LOGS]]
 
     def secret(self, name: str) -> str:
         return self._run.secret(name)
@@ -242,3 +257,17 @@ def log_entry(
         message=message,
         timestamp=now(),
     )
+
+
+def log_variable(run: ExecutionRun, entry: LogEntry) -> dict[str, Any]:
+    """A log entry as expressions see it: the fields of Kestra's LogEntry plait has."""
+    return {
+        "namespace": run.execution.namespace,
+        "flowId": run.execution.flow_id,
+        "executionId": entry.execution_id,
+        "taskId": entry.task_id,
+        "taskRunId": entry.taskrun_id,
+        "level": entry.level,
+        "message": entry.message,
+        "timestamp": entry.timestamp,
+    }

@@ -61,6 +61,12 @@ class RenderServices:
     def read(self, uri: str) -> str:
         return self._running("read").read(uri)
 
+    def file_size(self, uri: str) -> int:
+        return self._running("fileSize").file_size(uri)
+
+    def error_logs(self) -> list[dict[str, Any]]:
+        return self._running("errorLogs").error_logs()
+
     def secret(self, name: str) -> str:
         return self._running("secret").secret(name)
 

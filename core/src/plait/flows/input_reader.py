@@ -7,9 +7,11 @@ from typing import Any
 
 from plait.flows import ids
 from plait.flows.input_types import (
+    CHOICE_TYPES,
     COMMON_INPUT_KEYS,
     INPUT_TYPES,
     ITEM_TYPES,
+    ORDERED_TYPES,
     InputValueError,
     coerce,
 )
@@ -51,10 +53,9 @@ def input_type(raw: dict[str, Any], path: PathKey, reader: Reader, where: str) -
     if kind is None:
         reader.problem(path, f"{where}missing required 'type' (one of {', '.join(INPUT_TYPES)})")
         return None
-    hint = " (Kestra's ENUM is SELECT here)" if kind == "ENUM" else ""
     reader.problem(
         (*path, "type"),
-        f"{where}unknown type {describe(kind)}{ids.did_you_mean(kind, INPUT_TYPES)}{hint}"
+        f"{where}unknown type {describe(kind)}{ids.did_you_mean(kind, INPUT_TYPES)}"
         f" (types: {', '.join(INPUT_TYPES)})",
     )
     return None
@@ -117,7 +118,7 @@ def _check_value(
 def _input_constraints(
     definition: InputDef, raw: dict[str, Any], path: PathKey, reader: Reader, where: str
 ) -> bool:
-    """Read ``validator``, ``min``/``max``, ``values`` and ``itemType``; False if any is bad."""
+    """Read ``validator``, bounds, ``values`` and ``itemType``; False if any is bad."""
     before = len(reader.problems)
     validator = reader.kind(raw.get("validator"), str, (*path, "validator"), "validator", where)
     if validator is not None:
@@ -126,6 +127,70 @@ def _input_constraints(
             definition.validator = validator
         except re.error as exc:
             reader.problem((*path, "validator"), f"{where}invalid 'validator' regex: {exc}")
+    if definition.type in ORDERED_TYPES:
+        _ordered_bounds(definition, raw, path, reader, where)
+    else:
+        _numeric_bounds(definition, raw, path, reader, where)
+    if definition.type in CHOICE_TYPES:
+        values = raw.get("values")
+        if (
+            not isinstance(values, list)
+            or not values
+            or any(isinstance(v, dict | list) or v is None for v in values)
+        ):
+            reader.problem(
+                (*path, "values") if "values" in raw else path,
+                f"{where}{'an' if definition.type == 'ENUM' else 'a'} {definition.type} input "
+                "needs 'values': a non-empty list of choices",
+            )
+        else:
+            definition.values = [str(v).lower() if isinstance(v, bool) else str(v) for v in values]
+    if definition.type == "ARRAY":
+        item_type = raw.get("itemType")
+        if item_type in ITEM_TYPES:
+            definition.item_type = item_type
+        else:
+            reader.problem(
+                (*path, "itemType") if "itemType" in raw else path,
+                f"{where}an ARRAY input needs 'itemType', one of {', '.join(ITEM_TYPES)}; got "
+                f"{describe(item_type)}{ids.did_you_mean(item_type, ITEM_TYPES)}",
+            )
+    return len(reader.problems) == before
+
+
+def _ordered_bounds(
+    definition: InputDef, raw: dict[str, Any], path: PathKey, reader: Reader, where: str
+) -> None:
+    """Read the bounds of a DATE, DATETIME, TIME or DURATION input, each a value of its type,
+    into ``after``/``before`` (normalized, so messages show them as values are shown)."""
+    bounds = ORDERED_TYPES[definition.type]
+    low, high = bounds.low, bounds.high
+    unbounded = InputDef(id=definition.id, type=definition.type)
+    for key, attribute in ((low, "after"), (high, "before")):
+        if raw.get(key) is None:
+            continue
+        try:
+            setattr(definition, attribute, coerce(unbounded, raw[key]))
+        except InputValueError as exc:
+            reader.problem((*path, key), f"{where}invalid '{key}': {exc}")
+    if definition.after is None or definition.before is None:
+        return
+    try:
+        coerce(
+            InputDef(id=definition.id, type=definition.type, before=definition.before),
+            definition.after,
+        )
+    except InputValueError:
+        reader.problem(
+            (*path, low),
+            f"{where}'{low}' ({definition.after}) is past '{high}' ({definition.before})",
+        )
+
+
+def _numeric_bounds(
+    definition: InputDef, raw: dict[str, Any], path: PathKey, reader: Reader, where: str
+) -> None:
+    """Read ``min``/``max`` of an INT or FLOAT input."""
     number = int if definition.type == "INT" else (int, float)
     for key in ("min", "max"):
         bound = raw.get(key)
@@ -146,27 +211,3 @@ def _input_constraints(
             (*path, "min"),
             f"{where}'min' ({definition.min}) is greater than 'max' ({definition.max})",
         )
-    if definition.type == "SELECT":
-        values = raw.get("values")
-        if (
-            not isinstance(values, list)
-            or not values
-            or any(isinstance(v, dict | list) or v is None for v in values)
-        ):
-            reader.problem(
-                (*path, "values") if "values" in raw else path,
-                f"{where}a SELECT input needs 'values': a non-empty list of choices",
-            )
-        else:
-            definition.values = [str(v).lower() if isinstance(v, bool) else str(v) for v in values]
-    if definition.type == "ARRAY":
-        item_type = raw.get("itemType")
-        if item_type in ITEM_TYPES:
-            definition.item_type = item_type
-        else:
-            reader.problem(
-                (*path, "itemType") if "itemType" in raw else path,
-                f"{where}an ARRAY input needs 'itemType', one of {', '.join(ITEM_TYPES)}; got "
-                f"{describe(item_type)}{ids.did_you_mean(item_type, ITEM_TYPES)}",
-            )
-    return len(reader.problems) == before

@@ -13,12 +13,13 @@ import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from plait.durations import format_duration, parse_duration
 from plait.flows import limits
 from plait.flows.model import InputDef
+from plait.flows.yaml_positions import load_yaml
 
 STORAGE_SCHEME = "plait://"
 
@@ -30,20 +31,50 @@ INPUT_TYPES: dict[str, frozenset[str]] = {
     "INT": frozenset({"min", "max"}),
     "FLOAT": frozenset({"min", "max"}),
     "BOOLEAN": frozenset(),
-    "DATETIME": frozenset(),
-    "DATE": frozenset(),
-    "TIME": frozenset(),
-    "DURATION": frozenset(),
+    "BOOL": frozenset(),
+    "DATETIME": frozenset({"after", "before"}),
+    "DATE": frozenset({"after", "before"}),
+    "TIME": frozenset({"after", "before"}),
+    "DURATION": frozenset({"min", "max"}),
     "JSON": frozenset(),
+    "YAML": frozenset(),
     "URI": frozenset(),
     "SELECT": frozenset({"values"}),
+    "ENUM": frozenset({"values"}),
     "ARRAY": frozenset({"itemType"}),
     "FILE": frozenset(),
     "SECRET": frozenset(),
 }
-"""Input type -> the keys it accepts besides :data:`COMMON_INPUT_KEYS`."""
+"""Input type -> the keys it accepts besides :data:`COMMON_INPUT_KEYS`. ``BOOL`` (newer
+Kestra's name) is ``BOOLEAN``; ``ENUM`` (older Kestra's name) is ``SELECT``."""
 
-ITEM_TYPES = tuple(t for t in INPUT_TYPES if t not in ("ARRAY", "FILE", "SECRET", "SELECT"))
+
+class Bounds(NamedTuple):
+    """How a type bounded by values of its own type names its bounds."""
+
+    low: str
+    """Key of the lowest value allowed."""
+    high: str
+    """Key of the highest value allowed."""
+    at_least: str
+    """Words before the lowest value in messages."""
+    at_most: str
+
+
+_DATED = Bounds("after", "before", "on or after", "on or before")
+ORDERED_TYPES = {
+    "DATE": _DATED,
+    "DATETIME": _DATED,
+    "TIME": _DATED,
+    "DURATION": Bounds("min", "max", "of at least", "of at most"),
+}
+"""Types bounded by values of their own type (Kestra's ``after``/``before``, ``min``/``max``)."""
+
+
+CHOICE_TYPES = ("SELECT", "ENUM")
+"""Types whose value is one of their ``values``."""
+
+ITEM_TYPES = tuple(t for t in INPUT_TYPES if t not in ("ARRAY", "FILE", "SECRET", *CHOICE_TYPES))
 """Types an ARRAY's items may have."""
 
 
@@ -127,11 +158,11 @@ def _boolean(value: Any, defn: InputDef) -> bool:
         return value
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
-    raise _expected("BOOLEAN (true or false)", value)
+    raise _expected(f"{defn.type} (true or false)", value)
 
 
-def _datetime(value: Any, defn: InputDef) -> str:
-    """An instant, normalized to UTC (``2024-01-31T10:00:00Z``); no offset means UTC."""
+def _parse_datetime(value: Any) -> datetime:
+    """An instant in UTC; no offset means UTC."""
     parsed = value if isinstance(value, datetime) else None
     if isinstance(value, str):
         try:
@@ -142,35 +173,78 @@ def _datetime(value: Any, defn: InputDef) -> str:
         raise _expected("DATETIME (ISO-8601, e.g. 2024-01-31T10:00:00Z)", value)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return parsed.astimezone(UTC)
 
 
-def _date(value: Any, defn: InputDef) -> str:
+def _parse_date(value: Any) -> date:
     if isinstance(value, date) and not isinstance(value, datetime):
-        return value.isoformat()
+        return value
     try:
-        return date.fromisoformat(value.strip()).isoformat()
+        return date.fromisoformat(value.strip())
     except (AttributeError, ValueError):
         raise _expected("DATE (ISO-8601, e.g. 2024-01-31)", value) from None
 
 
-def _time(value: Any, defn: InputDef) -> str:
+def _parse_time(value: Any) -> time:
     if isinstance(value, time):
-        return value.isoformat()
+        return value
     try:
-        return time.fromisoformat(value.strip()).isoformat()
+        return time.fromisoformat(value.strip())
     except (AttributeError, ValueError):
         raise _expected("TIME (ISO-8601, e.g. 10:30:00)", value) from None
 
 
-def _duration(value: Any, defn: InputDef) -> str:
-    """Normalized as Java prints durations (``PT1H30M``), which is how Kestra renders them."""
+def _parse_duration(value: Any) -> timedelta:
     parsed = value if isinstance(value, timedelta) else None
     if isinstance(value, str):
         parsed = parse_duration(value)
     if parsed is None:
         raise _expected("DURATION (ISO-8601, e.g. PT5M or P1DT2H)", value)
-    return format_duration(parsed)
+    return parsed
+
+
+def _ordered(defn: InputDef, value: Any, parse: Callable[[Any], Any]) -> Any:
+    """``value`` parsed, within the input's ``after``/``before`` (a DURATION's ``min``/``max``),
+    bounds included as Kestra does. A TIME's offset, if written, does not take part."""
+    parsed = parse(value)
+    key = _naive_time if isinstance(parsed, time) else _same
+    bounds = ORDERED_TYPES[defn.type]
+    if defn.after is not None and key(parsed) < key(parse(defn.after)):
+        raise InputValueError(
+            f"expected {defn.type} {bounds.at_least} {defn.after}, got {shown(value)}"
+        )
+    if defn.before is not None and key(parsed) > key(parse(defn.before)):
+        raise InputValueError(
+            f"expected {defn.type} {bounds.at_most} {defn.before}, got {shown(value)}"
+        )
+    return parsed
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _naive_time(value: time) -> time:
+    return value.replace(tzinfo=None)
+
+
+def _datetime(value: Any, defn: InputDef) -> str:
+    """An instant, normalized to UTC (``2024-01-31T10:00:00Z``)."""
+    parsed = _ordered(defn, value, _parse_datetime)
+    return parsed.isoformat().replace("+00:00", "Z")
+
+
+def _date(value: Any, defn: InputDef) -> str:
+    return _ordered(defn, value, _parse_date).isoformat()
+
+
+def _time(value: Any, defn: InputDef) -> str:
+    return _ordered(defn, value, _parse_time).isoformat()
+
+
+def _duration(value: Any, defn: InputDef) -> str:
+    """Normalized as Java prints durations (``PT1H30M``), which is how Kestra renders them."""
+    return format_duration(_ordered(defn, value, _parse_duration))
 
 
 def _parse_json(text: str, what: str = "JSON") -> Any:
@@ -182,14 +256,33 @@ def _parse_json(text: str, what: str = "JSON") -> Any:
         raise InputValueError(str(exc)) from None
 
 
+def _native(value: Any, what: str) -> Any:
+    """A value given as is (from Python, or written in the flow) that JSON can hold."""
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        raise _expected(what, value) from None
+    return value
+
+
 def _json(value: Any, defn: InputDef) -> Any:
+    return _parse_json(value) if isinstance(value, str) else _native(value, "JSON")
+
+
+def _yaml(value: Any, defn: InputDef) -> Any:
+    """YAML text read as a flow is (bounded nesting and aliases, the YAML 1.2 core schema:
+    ``2024-01-31`` stays text; at most ``PLAIT_MAX_INPUT_BYTES``), or a value given as is."""
     if not isinstance(value, str):
-        try:
-            json.dumps(value)
-        except (TypeError, ValueError):
-            raise _expected("JSON", value) from None
-        return value
-    return _parse_json(value)
+        return _native(value, "YAML")
+    document = load_yaml(value, "YAML", "the YAML value", limits.INPUT_BYTES)
+    if document.problems:
+        problem = document.problems[0]
+        if problem.line is None:  # over a limit: the message says it all
+            raise InputValueError(problem.message)
+        raise InputValueError(
+            f"expected YAML, got {shown(value)} (line {problem.line}: {problem.message})"
+        )
+    return document.data
 
 
 def _uri(value: Any, defn: InputDef) -> str:
@@ -201,7 +294,7 @@ def _uri(value: Any, defn: InputDef) -> str:
 
 
 def _select(value: Any, defn: InputDef) -> str:
-    text = _text(value, "SELECT")
+    text = _text(value, defn.type)
     allowed = defn.values or []
     if text not in allowed:
         choices = ", ".join(f"'{v}'" for v in allowed)
@@ -248,13 +341,16 @@ _COERCERS: dict[str, Callable[[Any, InputDef], Any]] = {
     "INT": _int,
     "FLOAT": _float,
     "BOOLEAN": _boolean,
+    "BOOL": _boolean,
     "DATETIME": _datetime,
     "DATE": _date,
     "TIME": _time,
     "DURATION": _duration,
     "JSON": _json,
+    "YAML": _yaml,
     "URI": _uri,
     "SELECT": _select,
+    "ENUM": _select,
     "ARRAY": _array,
     "FILE": _file,
     "SECRET": _secret,

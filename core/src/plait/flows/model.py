@@ -66,6 +66,11 @@ class InputDef:
     """Regular expression a STRING input must match whole."""
     min: int | float | None = None
     max: int | float | None = None
+    after: str | None = None
+    """Lowest value a DATE, DATETIME or TIME input (Kestra's ``after``) or a DURATION input
+    (its ``min``) accepts, normalized as values are; the bound itself is accepted."""
+    before: str | None = None
+    """Highest value such an input accepts (``before``, or a DURATION's ``max``)."""
     prefill: Any = None
     """A value an editor offers before the user types one; unlike ``defaults`` it is not used
     when no value is given (Kestra's ``prefill``)."""

@@ -104,12 +104,15 @@ class YamlDocument:
     """False when the text is not YAML at all (syntax error): ``data`` is then None."""
 
 
-def load_yaml(text: str, file: str) -> YamlDocument:
+def load_yaml(
+    text: str, file: str, what: str = "the flow", size_limit: limits.Limit = limits.FLOW_BYTES
+) -> YamlDocument:
     """Read one YAML document, with positions, reporting syntax errors and duplicate keys;
-    a text over the size or nesting limits is refused, with where it goes too deep."""
-    size = limits.over_size(text, limits.FLOW_BYTES.value())
+    a text over the size or nesting limits is refused, with where it goes too deep (``what``
+    over ``size_limit``: a flow, or a YAML input value)."""
+    size = limits.over_size(text, size_limit.value())
     if size is not None:
-        return _unreadable(Problem(limits.size_problem("the flow", size), file))
+        return _unreadable(Problem(limits.size_problem(what, size, size_limit), file))
     max_nesting = limits.NESTING.value()
     if c_can_read(text) and (document := _read_in_c(text, file, max_nesting)) is not None:
         return document

@@ -369,5 +369,8 @@ DIFFERENCES = (
     "itself.",
     "`distinct` of null is null (Kestra gives the text `null`).",
     "`startsWith` and `endsWith` of null are false (Kestra fails).",
+    "`fileURI` is not available: it names a namespace file, which plait does not have. "
+    "`fileSize` and `read` reach only the files of the current execution (Kestra also lets "
+    "them read those of the execution whose end triggered the flow).",
 )
 """Where plait deliberately does not do what Kestra does; the reference lists them."""

@@ -41,13 +41,17 @@ INPUT_TYPE_DESCRIPTIONS = {
     "INT": "A whole number, optionally between `min` and `max`.",
     "FLOAT": "A number, optionally between `min` and `max`.",
     "BOOLEAN": "`true` or `false`.",
-    "DATETIME": "An instant, ISO-8601 (`2024-01-31T10:00:00Z`), normalized to UTC.",
-    "DATE": "A date, ISO-8601 (`2024-01-31`).",
-    "TIME": "A time of day, ISO-8601 (`10:30:00`).",
-    "DURATION": "A duration, ISO-8601 (`PT5M`).",
+    "BOOL": "`true` or `false` (newer Kestra's name for `BOOLEAN`).",
+    "DATETIME": "An instant, ISO-8601 (`2024-01-31T10:00:00Z`), normalized to UTC, optionally "
+    "between `after` and `before`.",
+    "DATE": "A date, ISO-8601 (`2024-01-31`), optionally between `after` and `before`.",
+    "TIME": "A time of day, ISO-8601 (`10:30:00`), optionally between `after` and `before`.",
+    "DURATION": "A duration, ISO-8601 (`PT5M`), optionally between `min` and `max`.",
     "JSON": "Any JSON value, given as JSON text.",
+    "YAML": "Any value, given as YAML text.",
     "URI": "A URI such as `https://example.com/data.csv`.",
     "SELECT": "One of the choices listed in `values`.",
+    "ENUM": "One of the choices listed in `values` (older Kestra's name for `SELECT`).",
     "ARRAY": "A list whose items are of `itemType`, given as a JSON list.",
     "FILE": "A local file, uploaded into internal storage: the input's value is its "
     "`plait:///` URI.",
@@ -61,9 +65,12 @@ INPUT_DEFAULTS: dict[str, dict[str, Any]] = {
     "INT": {"type": ["integer", "string"]},
     "FLOAT": {"type": ["number", "string"]},
     "BOOLEAN": {"type": ["boolean", "string"]},
+    "BOOL": {"type": ["boolean", "string"]},
     "SELECT": {"type": _TEXT_OR_NUMBER},
+    "ENUM": {"type": _TEXT_OR_NUMBER},
     "ARRAY": {"type": ["array", "string"]},
     "JSON": {},
+    "YAML": {},
 }
 """What ``defaults`` may be per input type (as :func:`plait.flows.input_types.coerce` reads
 it); the other types take text."""
@@ -106,7 +113,7 @@ def _input_properties(kind: str | None) -> dict[str, Any]:
     }
     if kind is None:
         return properties
-    number = "integer" if kind == "INT" else "number"
+    number = {"INT": "integer", "FLOAT": "number"}.get(kind, "string")
     specific = {
         "validator": {
             "type": "string",
@@ -115,6 +122,8 @@ def _input_properties(kind: str | None) -> dict[str, Any]:
         },
         "min": {"type": number, "description": "Smallest value accepted."},
         "max": {"type": number, "description": "Largest value accepted."},
+        "after": {"type": "string", "description": "Earliest value accepted (itself included)."},
+        "before": {"type": "string", "description": "Latest value accepted (itself included)."},
         "values": {
             "type": "array",
             "minItems": 1,
@@ -129,7 +138,7 @@ def _input_properties(kind: str | None) -> dict[str, Any]:
 def input_definitions() -> dict[str, Any]:
     """``flow.input`` (any input) and ``flow.input.<TYPE>`` (the keys of one type), layered
     like tasks are (see :mod:`plait.schema.tasks`)."""
-    required = {"SELECT": ["values"], "ARRAY": ["itemType"]}
+    required = {"SELECT": ["values"], "ENUM": ["values"], "ARRAY": ["itemType"]}
     definitions: dict[str, Any] = {
         INPUT_DEFINITION: {
             "type": "object",

@@ -33,6 +33,7 @@ from plait_python.selection import (
     runner_kind,
 )
 from plait_python.shell import command_line, run_python_script
+from plait_python.storage_uris import StorageFiles
 from plait_python.streams import Watch
 from plait_python.venvs import VenvCache, cache_root
 
@@ -53,15 +54,19 @@ class _ExecTask(Task[P, ExecOutputs], Generic[P]):
         return Workspace(ctx.working_dir()).variables(_seen_root(runner_kind(raw)))
 
     @abstractmethod
-    def main_commands(self, props: P, workspace: Workspace, seen_root: str) -> list[str]:
-        """The commands after ``beforeCommands``, with paths as the runner sees them."""
+    def main_commands(
+        self, props: P, workspace: Workspace, seen_root: str, files: StorageFiles
+    ) -> list[str]:
+        """The commands after ``beforeCommands``, with paths as the runner sees them and the
+        storage URIs they mention (``files.localize``) replaced with local files."""
 
     def run(self, props: P, ctx: RunContext) -> ExecOutputs:
         kind = runner_kind(props.model_dump(exclude_none=True))
         seen_root = _seen_root(kind) or str(ctx.working_dir())
         workspace = Workspace.create(ctx)
         workspace.write_input_files(ctx, props.inputFiles)
-        commands = self.main_commands(props, workspace, seen_root)
+        files = StorageFiles(ctx, workspace, seen_root)
+        commands = self.main_commands(props, workspace, seen_root, files)
         env = {
             "PYTHONUNBUFFERED": "1",
             **(props.env or {}),
@@ -168,7 +173,9 @@ class Script(_ExecTask[ScriptProperties]):
     `data = {{ outputs.api.body }}`, runs as is. Print `::{"outputs": {...}}::` on a line to add
     to the `vars` output, or use Kestra's library: `from kestra import Kestra` then
     `Kestra.outputs({...})` works without installing it. Write files under `{{ outputDir }}` to
-    make them output files.
+    make them output files. Internal-storage URIs in the script, such as
+    `pd.read_csv("{{ outputs.extract.uri }}")`, are downloaded into the working directory first
+    and replaced with the local file's path (as the container sees it with Docker).
 
     `dependencies` and the package installs that start `beforeCommands` (e.g. `pip install
     polars`) go into an environment cached across runs: a virtual environment of its own with
@@ -183,11 +190,12 @@ class Script(_ExecTask[ScriptProperties]):
     examples: ClassVar[tuple[Example, ...]] = examples.SCRIPT
 
     def main_commands(
-        self, props: ScriptProperties, workspace: Workspace, seen_root: str
+        self, props: ScriptProperties, workspace: Workspace, seen_root: str, files: StorageFiles
     ) -> list[str]:
+        source = files.localize(props.script)
         script = workspace.root / SCRIPT_FILE
         with reporting_os_errors(script):
-            script.write_text(props.script, "utf-8")
+            script.write_text(source, "utf-8")
         return [run_python_script(f"{seen_root.rstrip('/')}/{SCRIPT_FILE}")]
 
 
@@ -196,7 +204,9 @@ class Commands(_ExecTask[CommandsProperties]):
 
     Commands run one after the other in one shell, in the working directory, after
     `beforeCommands`; with `failFast` (the default) the first failing command fails the task.
-    Files come in through `inputFiles` and go out through `outputFiles` or `{{ outputDir }}`.
+    Files come in through `inputFiles`, or as internal-storage URIs written in a command (each
+    is downloaded into the working directory and replaced with the local path), and go out
+    through `outputFiles` or `{{ outputDir }}`.
     """
 
     type = "plait.python.Commands"
@@ -206,6 +216,6 @@ class Commands(_ExecTask[CommandsProperties]):
     examples: ClassVar[tuple[Example, ...]] = examples.COMMANDS
 
     def main_commands(
-        self, props: CommandsProperties, workspace: Workspace, seen_root: str
+        self, props: CommandsProperties, workspace: Workspace, seen_root: str, files: StorageFiles
     ) -> list[str]:
-        return list(props.commands)
+        return [files.localize(command) for command in props.commands]
