@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
+
 import pytest
+from plait.preview import file_rows, json_text
 
 FLOW = """\
 id: store
@@ -83,3 +87,19 @@ def test_jsonl_preview_keeps_decimals_as_written(cli, write_flow, tmp_path):
     assert done.code == 0, done.stderr
     uri = done.json()["taskRunList"][0]["outputs"]["outputFiles"]["d.jsonl"]
     assert cli("storage", "preview", uri).stdout.splitlines()[2].strip() == "1.10"
+
+
+def test_preview_json_keeps_parquet_decimals_as_exact_numbers(tmp_path):
+    """What the server's preview answers: a DECIMAL column of a Parquet file is a JSON number
+    written as stored (9.50), not a string and not a rounded float."""
+    duckdb = pytest.importorskip("duckdb")
+    path = tmp_path / "prices.parquet"
+    duckdb.sql(
+        f"COPY (SELECT 9.50::DECIMAL(5,2) AS price, 'Acme' AS brand) TO '{path}' (FORMAT PARQUET)"
+    )
+    with path.open("rb") as stream:
+        found = file_rows(str(path), stream, 10)
+    assert found is not None
+    text = json_text({"content": found[0]})
+    assert text == '{"content":[{"price":9.50,"brand":"Acme"}]}'
+    assert json.loads(text, parse_float=Decimal)["content"][0]["price"] == Decimal("9.50")

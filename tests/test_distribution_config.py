@@ -102,6 +102,55 @@ def test_a_type_left_out_fails_validation_saying_so(
     ) in done.stderr
 
 
+TRIGGERED = """\
+id: triggered
+namespace: acme
+tasks:
+  - id: log
+    type: plait.core.Log
+    message: hi
+triggers:
+  - id: nightly
+    type: io.kestra.plugin.core.trigger.Schedule
+    cron: "0 3 * * *"
+  - id: hook
+    type: plait.core.trigger.Webhook
+    key: secret-key
+"""
+
+
+def test_trigger_types_are_restricted_by_their_own_list(
+    cli: CliRunner, distribution: dict, write_flow
+) -> None:
+    """``triggerTypes`` restricts trigger types as ``taskTypes`` does task types; without it
+    (the fixture's manifest), every loaded trigger type stays usable."""
+    flow = write_flow(TRIGGERED)
+    assert cli("validate", str(flow), env=distribution).code == 0
+    manifest = Path(distribution["PLAIT_DISTRIBUTION"])
+    manifest.write_text(
+        MANIFEST.replace(
+            "\n\n[state]", '\ntriggerTypes = ["plait.core.trigger.Schedule"]\n\n[state]'
+        ),
+        encoding="utf-8",
+    )
+
+    done = cli("validate", str(flow), env=distribution)
+
+    assert done.code == 2
+    assert done.stderr.count("excluded by the distribution") == 1
+    assert (
+        f"{flow}:12:11: trigger 'hook': trigger type 'plait.core.trigger.Webhook' is excluded by "
+        "the distribution 'acme' 3.0: its triggerTypes (plait.core.trigger.Schedule) do not "
+        "enable it; see `plait dist info`"
+    ) in done.stderr
+    schema = cli("schema", "flow", env=distribution).json()["definitions"]
+    assert "plait.core.trigger.Schedule" in schema
+    assert "plait.core.trigger.Webhook" not in schema
+    info = cli("dist", "info", "--json", env=distribution).json()
+    assert info["distribution"]["triggerTypes"] == ["plait.core.trigger.Schedule"]
+    assert info["excludedTriggerTypes"] == ["plait.core.trigger.Flow", "plait.core.trigger.Webhook"]
+
+
 def test_its_plugin_defaults_apply_to_every_flow_and_its_state_location(
     cli: CliRunner, distribution: dict, write_flow, tmp_path: Path
 ) -> None:
@@ -179,7 +228,7 @@ def test_every_mistake_of_a_manifest_is_named(tmp_path: Path) -> None:
         f"{manifest}: {problem}"
         for problem in [
             "unknown key 'mystery' (known: core, description, home, name, pluginDefaults, "
-            "plugins, state, storage, taskTypes, version)",
+            "plugins, state, storage, taskTypes, triggerTypes, version)",
             "missing required key 'name'",
             "taskTypes: expected a list of non-empty strings, got 'plait.http'",
             "version: expected a non-empty string, got 1",
@@ -263,6 +312,7 @@ def test_the_built_configuration_reads_back_as_written(tmp_path: Path) -> None:
         description=tricky,
         plugins=(Package(requirement="plait-s3"),),  # not installed: its backend not checked
         task_types=("plait.core",),
+        trigger_types=("plait.core.trigger.Schedule",),
         plugin_defaults=(
             PluginDefault(
                 type="plait.python",
@@ -283,4 +333,5 @@ def test_the_built_configuration_reads_back_as_written(tmp_path: Path) -> None:
     assert read.plugin_defaults == original.plugin_defaults
     assert read.storage == original.storage
     assert (read.home, read.task_types) == ("~/acme", ("plait.core",))
+    assert read.trigger_types == ("plait.core.trigger.Schedule",)
     assert [package.requirement for package in read.core] == ["plait==0.1.0"]

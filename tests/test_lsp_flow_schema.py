@@ -304,6 +304,7 @@ def test_top_level_keys_are_completed(server: YamlLanguageServer, workspace: Pat
         "finally",
         "triggers",
         "concurrency",
+        "disabled",
         "revision",
         "taskDefaults",
         "logToFile",
@@ -630,7 +631,7 @@ def test_inputs_are_described_by_type(server: YamlLanguageServer, workspace: Pat
     )
     assert set(completion_labels(items)) == {
         "STRING", "INT", "FLOAT", "BOOLEAN", "BOOL", "DATETIME", "DATE", "TIME", "DURATION",
-        "JSON", "YAML", "URI", "SELECT", "ENUM", "ARRAY", "FILE", "SECRET",
+        "JSON", "YAML", "URI", "SELECT", "ENUM", "MULTISELECT", "ARRAY", "FILE", "SECRET",
     }  # fmt: skip
     items = complete(
         server,
@@ -653,16 +654,19 @@ def test_inputs_are_described_by_type(server: YamlLanguageServer, workspace: Pat
         "id: f\nnamespace: dev\ninputs:\n"
         "  - id: count\n    type: INT\n    validator: '\\d+'\n"
         "  - id: colour\n    type: SELECT\n"
-        "  - id: when\n    type: MULTISELECT\n"
+        "  - id: when\n    type: RADIO\n"
         "  - id: pick\n    type: ENUM\n"
+        "  - id: many\n    type: MULTISELECT\n"
+        "  - id: older\n    type: MULTISELECT\n    options: [a]\n    allowCustomValue: true\n"
         "  - id: wait\n    type: DURATION\n    min: 10\n"
         "tasks:\n  - id: t\n    type: plait.core.Log\n    message: hi\n",
     )
     found = diagnostics_by_line(server, doc)
     assert found.pop(doc.position_of("validator").line) == ["Property validator is not allowed."]
     assert found.pop(doc.position_of("- id: colour").line) == ['Missing property "values".']
-    assert found.pop(doc.position_of("MULTISELECT").line)[0].startswith("Value is not accepted.")
+    assert found.pop(doc.position_of("RADIO").line)[0].startswith("Value is not accepted.")
     assert found.pop(doc.position_of("- id: pick").line) == ['Missing property "values".']
+    assert found.pop(doc.position_of("- id: many").line) == ['Missing property "values".']
     assert found.pop(doc.position_of("min: 10").line) == ['Incorrect type. Expected "string".']
     assert found == {}
 

@@ -111,6 +111,28 @@ def test_schema_task_by_id_or_alias(cli: CliRunner) -> None:
     assert by_alias.stdout == cli("schema", "task", "plait.core.Return").stdout
 
 
+def test_schema_task_says_a_flowable_s_child_lists_hold_tasks(cli: CliRunner) -> None:
+    """Like the flow schema, ``plait schema task`` describes child task lists' items as tasks
+    (the keys every task has), not as arbitrary objects."""
+    for type_id, key, kind in [
+        ("plait.core.flow.ForEach", "tasks", "list"),
+        ("plait.core.flow.If", "else", "list"),
+        ("plait.core.flow.Switch", "cases", "map"),
+    ]:
+        props = cli("schema", "task", type_id).json()["properties"]
+        listed = props["properties"][key]
+        assert listed[TASKS_KEY] == kind, type_id
+        if kind == "map":
+            listed = listed["additionalProperties"]
+        items = next(b for b in listed.get("anyOf", [listed]) if b.get("type") == "array")
+        assert items["items"] == TASK, (type_id, key)
+        task = props["definitions"][TASK_DEFINITION]
+        assert task["required"] == ["id", "type"]
+        assert set(task["properties"]) == COMMON_TASK_KEYS
+    leaf = cli("schema", "task", "plait.core.Log").json()["properties"]
+    assert TASK_DEFINITION not in leaf.get("definitions", {})
+
+
 def test_schema_task_unknown_type_is_a_clear_error(cli: CliRunner) -> None:
     result = cli("schema", "task", "plait.core.Lgo")
     assert result.code == 1

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import base64
+import json
 import subprocess
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -533,12 +535,14 @@ def test_execution_with_a_file_input_and_labels_then_its_file(api: httpx.Client)
         files={"file": ("../../rows.jsonl", b'{"price": 1.10, "ok": true}\n{"price": 2}\n')},
     )
     assert jsonl["inputs"]["file"].endswith(f"/executions/{jsonl['id']}/inputs/file/rows.jsonl")
-    rendered = api.get(
+    answer = api.get(
         f"{API}/executions/{jsonl['id']}/file/preview", params={"path": jsonl["inputs"]["file"]}
-    ).json()
+    )
+    rendered = json.loads(answer.text, parse_float=Decimal)
     assert rendered["type"] == "LIST" and rendered["extension"] == "jsonl"
-    # Decimals are kept as written (a float would turn 1.10 into 1.1).
-    assert rendered["content"] == [{"price": "1.10", "ok": True}, {"price": 2}]
+    # Numbers stay numbers, written as in the file (a float would turn 1.10 into 1.1).
+    assert rendered["content"] == [{"price": Decimal("1.10"), "ok": True}, {"price": 2}]
+    assert '"price":1.10' in answer.text
     markdown = execute(api, "api.files", "upload", files={"file": ("read.md", b"# Title\n")})
     shown = api.get(
         f"{API}/executions/{markdown['id']}/file/preview",

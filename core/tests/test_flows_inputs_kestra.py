@@ -1,5 +1,5 @@
 """Kestra's other input types and bounds: ENUM, BOOL, YAML, ``after``/``before`` on DATE,
-DATETIME and TIME, ``min``/``max`` on DURATION.
+DATETIME and TIME, ``min``/``max`` on DURATION; MULTISELECT (last, from Kestra's sources).
 
 The flow is the part of Kestra's ``core/src/test/resources/flows/valids/inputs.yaml`` that
 declares them; the values and refusals are those of ``InputsTest`` (``allValidInputs``,
@@ -256,3 +256,121 @@ def test_a_duration_bound_past_the_other_is_a_flow_problem() -> None:
           max: PT59M
         """
     ) == ["flow.yml:6:8: input 'wait': 'min' (PT1H) is past 'max' (PT59M)"]
+
+
+# ------------------------------------------------------------------ MULTISELECT
+# Kestra's MultiselectInput (``values``, or ``options``, its deprecated older name, never both;
+# ``allowCustomValue``; every item one of the values) and FlowInputOutput.parseType (a list,
+# or text holding a JSON list, as for ARRAY).
+
+MULTISELECT_FLOW = dedent(
+    """\
+    id: multiselect
+    namespace: dev
+    inputs:
+      - id: colours
+        type: MULTISELECT
+        values: [red, green, blue]
+      - id: older
+        type: MULTISELECT
+        options: ["1", 2, true]
+        defaults: ["2"]
+      - id: tags
+        type: MULTISELECT
+        values: [a]
+        allowCustomValue: true
+        required: false
+    tasks:
+      - id: t
+        type: plait.core.Log
+        message: "{{ inputs.colours | join(',') }}"
+    """
+)
+
+
+@pytest.fixture
+def multiselect() -> Flow:
+    return parse_flow(MULTISELECT_FLOW, file="flow.yml")
+
+
+def test_a_list_or_json_list_text_of_values_is_a_list_of_text(multiselect: Flow) -> None:
+    """The values are read as text (``options: ["1", 2, true]`` is "1", "2", "true"), the
+    value keeps the order given; ``allowCustomValue`` lets any item through."""
+    assert multiselect.inputs[1].values == ["1", "2", "true"]
+    given = {"colours": ["blue", "red"], "tags": '["a", "anything"]'}
+    assert resolve_inputs(multiselect, given, store_file=no_uploads) == {
+        "colours": ["blue", "red"],
+        "older": ["2"],
+        "tags": ["a", "anything"],
+    }
+    text = {"colours": '["green"]', "older": '[1, "true"]'}
+    assert resolve_inputs(multiselect, text, store_file=no_uploads) == {
+        "colours": ["green"],
+        "older": ["1", "true"],
+        "tags": None,
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (
+            ["red", "pink"],
+            "input 'colours': item 1: expected one of 'red', 'green', 'blue', got 'pink'",
+        ),
+        ("red", "input 'colours': expected MULTISELECT (a JSON list such as"),
+        ({"a": 1}, "input 'colours': expected MULTISELECT (a JSON list such as"),
+    ],
+)
+def test_an_item_outside_the_values_or_a_non_list_is_refused(
+    multiselect: Flow, value: object, message: str
+) -> None:
+    """MultiselectInput.validate: "it must match the values"; a value that is not a list
+    cannot be read as one (Kestra's JacksonMapper.toList fails)."""
+    with pytest.raises(FlowValidationError) as info:
+        resolve_inputs(multiselect, {"colours": value}, store_file=no_uploads)
+    assert message in str(info.value)
+
+
+def test_bad_multiselect_definitions_are_flow_problems() -> None:
+    source = dedent(
+        """\
+        id: f
+        namespace: dev
+        inputs:
+          - id: none
+            type: MULTISELECT
+          - id: both
+            type: MULTISELECT
+            values: [a]
+            options: [a]
+          - id: custom
+            type: MULTISELECT
+            values: [a]
+            allowCustomValue: sometimes
+          - id: bad_default
+            type: MULTISELECT
+            values: [a, b]
+            defaults: [c]
+          - id: single
+            type: SELECT
+            values: [a]
+            allowCustomValue: true
+        tasks:
+          - id: t
+            type: plait.core.Log
+            message: hi
+        """
+    )
+    with pytest.raises(FlowValidationError) as info:
+        parse_flow(source, file="flow.yml")
+    assert [str(p) for p in info.value.problems] == [
+        "flow.yml:4:5: input 'none': a MULTISELECT input needs 'values': a non-empty list of "
+        "choices",
+        "flow.yml:9:5: input 'both': 'values' and 'options' cannot both be set",
+        "flow.yml:13:23: input 'custom': 'allowCustomValue' must be true or false, got 'sometimes'",
+        "flow.yml:17:15: input 'bad_default': invalid 'defaults': item 0: expected one of 'a', "
+        "'b', got 'c'",
+        "flow.yml:21:5: input 'single': 'allowCustomValue' does not apply to SELECT inputs "
+        "(only to MULTISELECT)",
+    ]

@@ -237,7 +237,7 @@ def test_every_structural_problem_is_reported_at_once() -> None:
         "only lowercase letters, digits, '.', '_' and '-'",
         "flow.yml:3:1: unknown flow property 'taks'; did you mean 'tasks'? (allowed: id, "
         "namespace, description, labels, inputs, variables, tasks, outputs, pluginDefaults, "
-        "errors, finally, triggers, concurrency, revision, taskDefaults, logToFile)",
+        "errors, finally, triggers, concurrency, disabled, revision, taskDefaults, logToFile)",
         "flow.yml:4:1: 'afterExecution' is a Kestra flow property that plait does not support",
         "flow.yml:5:1: 'sla' is a Kestra flow property that plait does not support",
         "flow.yml:10:5: duplicate key 'message' (first written at line 9); remove one of them",
@@ -312,15 +312,15 @@ def test_bad_input_definitions() -> None:
             validator: "[a-"
             colour: red
           - id: kind
-            type: MULTISELECT
+            type: MULTISELEC
         tasks:
           - id: t
             type: plait.core.Log
         """
     ) == [
         "flow.yml:5:11: input 'count': unknown type 'integer' (types: STRING, INT, FLOAT, "
-        "BOOLEAN, BOOL, DATETIME, DATE, TIME, DURATION, JSON, YAML, URI, SELECT, ENUM, ARRAY, "
-        "FILE, SECRET)",
+        "BOOLEAN, BOOL, DATETIME, DATE, TIME, DURATION, JSON, YAML, URI, SELECT, ENUM, "
+        "MULTISELECT, ARRAY, FILE, SECRET)",
         "flow.yml:8:5: input 'size': 'validator' does not apply to INT inputs (only to STRING)",
         "flow.yml:9:10: input 'size': 'min' (10) is greater than 'max' (1)",
         "flow.yml:11:9: duplicate input id 'size' (first declared at line 6)",
@@ -333,9 +333,10 @@ def test_bad_input_definitions() -> None:
         "flow.yml:24:16: input 'code': invalid 'validator' regex: unterminated character set at "
         "position 0",
         "flow.yml:25:5: input 'code': unknown input property 'colour'",
-        "flow.yml:27:11: input 'kind': unknown type 'MULTISELECT'; did you mean 'SELECT'? "
+        "flow.yml:27:11: input 'kind': unknown type 'MULTISELEC'; did you mean 'MULTISELECT' "
+        "or 'SELECT'? "
         "(types: STRING, INT, FLOAT, BOOLEAN, BOOL, DATETIME, DATE, TIME, DURATION, JSON, YAML, "
-        "URI, SELECT, ENUM, ARRAY, FILE, SECRET)",
+        "URI, SELECT, ENUM, MULTISELECT, ARRAY, FILE, SECRET)",
     ]
 
 
@@ -380,7 +381,7 @@ def test_bad_flow_outputs_and_plugin_defaults() -> None:
         "flow.yml:9:9: duplicate flow output id 'result'",
         "flow.yml:13:11: flow output 'other': unknown type 'TEXT' (types: "
         "STRING, INT, FLOAT, BOOLEAN, BOOL, DATETIME, DATE, TIME, DURATION, JSON, YAML, URI, "
-        "SELECT, ENUM, ARRAY, FILE, SECRET)",
+        "SELECT, ENUM, MULTISELECT, ARRAY, FILE, SECRET)",
         "flow.yml:15:5: unknown flow output property 'format' (allowed: id, type, value, "
         "description, displayName)",
         "flow.yml:19:7: plugin default 'plait.core': a plugin default cannot set a task's 'id'",

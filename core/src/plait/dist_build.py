@@ -160,6 +160,9 @@ def config_text(distribution: Distribution, pins: Mapping[str, str]) -> str:
         "core": [pins[p.name] for p in core_packages(distribution)],
         "plugins": [pins[p.name] for p in distribution.plugins],
         "taskTypes": None if distribution.task_types is None else list(distribution.task_types),
+        "triggerTypes": None
+        if distribution.trigger_types is None
+        else list(distribution.trigger_types),
         "home": distribution.home,
     }
     lines = [

@@ -39,6 +39,7 @@ _KEYS = {
     "core",
     "plugins",
     "taskTypes",
+    "triggerTypes",
     "pluginDefaults",
     "home",
     "storage",
@@ -107,6 +108,9 @@ class Distribution:
     plugins: tuple[Package, ...] = ()
     task_types: tuple[str, ...] | None = None
     """Type ids, aliases or namespace prefixes flows may use; None: every loaded type."""
+    trigger_types: tuple[str, ...] | None = None
+    """The same for trigger types, a list of its own: a trigger is not a task (a Webhook opens
+    an HTTP endpoint), and existing ``taskTypes`` lists keep their triggers."""
     plugin_defaults: tuple[PluginDefault, ...] = ()
     home: str | None = None
     storage: Backend | None = None
@@ -121,9 +125,18 @@ class Distribution:
 
     def enables(self, names: Iterable[str]) -> bool:
         """Whether a task type known by ``names`` (its id and aliases) is enabled."""
-        if self.task_types is None:
-            return True
-        return any(type_matches(name, entry) for name in names for entry in self.task_types)
+        return _allowed(self.task_types, names)
+
+    def enables_trigger(self, names: Iterable[str]) -> bool:
+        """Whether a trigger type known by ``names`` (its id and aliases) is enabled."""
+        return _allowed(self.trigger_types, names)
+
+
+def _allowed(entries: tuple[str, ...] | None, names: Iterable[str]) -> bool:
+    """Whether one of ``names`` matches one of ``entries`` (no list: everything is allowed)."""
+    if entries is None:
+        return True
+    return any(type_matches(name, entry) for name in names for entry in entries)
 
 
 def type_matches(type_name: str, entry: str) -> bool:
@@ -207,9 +220,8 @@ class _Reader:
         name = self._text("name", required=True)
         if name and not _NAME.match(name):
             self.problems.append(f"name: '{name}' is not a valid name (letters, digits, .-_)")
-        task_types = data.get("taskTypes")
-        if task_types is not None:
-            task_types = tuple(self._texts("taskTypes"))
+        task_types = self._allowlist("taskTypes")
+        trigger_types = self._allowlist("triggerTypes")
         return Distribution(
             name=name,
             version=self._text("version", required=True),
@@ -218,6 +230,7 @@ class _Reader:
             core=self._packages("core") if "core" in data else (),
             plugins=self._packages("plugins"),
             task_types=task_types,
+            trigger_types=trigger_types,
             plugin_defaults=self._plugin_defaults(),
             home=self._text("home") or None,
             storage=self._backend("storage"),
@@ -234,6 +247,10 @@ class _Reader:
             self.problems.append(f"{key}: expected a non-empty string, got {value!r}")
             return ""
         return value
+
+    def _allowlist(self, key: str) -> tuple[str, ...] | None:
+        """A list of types (``taskTypes``, ``triggerTypes``); None when the key is absent."""
+        return None if key not in self.data else tuple(self._texts(key))
 
     def _texts(self, key: str) -> list[str]:
         value = self.data.get(key, [])

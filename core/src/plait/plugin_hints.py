@@ -34,17 +34,32 @@ def known_provider(type_name: str) -> str | None:
     return None
 
 
+def excluded_type_message(registry: Registry, name: str, kind: str) -> str | None:
+    """Why a ``kind`` (``"task"`` or ``"trigger"``) type is unknown when the distribution's
+    ``taskTypes`` or ``triggerTypes`` leaves it out; None when it does not."""
+    distribution = registry.distribution
+    excluded = registry.excluded if kind == "task" else registry.excluded_triggers
+    if name not in excluded or distribution is None:
+        return None
+    canonical = excluded[name]
+    key, entries = (
+        ("taskTypes", distribution.task_types)
+        if kind == "task"
+        else ("triggerTypes", distribution.trigger_types)
+    )
+    return (
+        f"{kind} type '{name}'"
+        + (f" ({canonical})" if canonical != name else "")
+        + f" is excluded by the distribution {distribution.label}: its {key} "
+        f"({', '.join(entries or ())}) do not enable it; see `plait dist info`"
+    )
+
+
 def unknown_task_type_message(registry: Registry, name: str) -> str:
     """Explain an unknown type: close matches, what is installed, and how to get more."""
-    if name in registry.excluded and registry.distribution is not None:
-        canonical = registry.excluded[name]
-        enabled = ", ".join(registry.distribution.task_types or ())
-        return (
-            f"task type '{name}'"
-            + (f" ({canonical})" if canonical != name else "")
-            + f" is excluded by the distribution {registry.distribution.label}: its taskTypes "
-            f"({enabled}) do not enable it; see `plait dist info`"
-        )
+    excluded = excluded_type_message(registry, name, "task")
+    if excluded is not None:
+        return excluded
     provider = known_provider(name)
     loaded = {info.distribution.strip().lower().replace("_", "-") for info in registry.plugins}
     typo = provider in loaded  # its plugin is here: not a missing plugin

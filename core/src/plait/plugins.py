@@ -32,7 +32,11 @@ from plait.distribution import (
     normalize_name,
 )
 from plait.errors import PluginError
-from plait.plugin_hints import LOAD_PLUGINS_ENV, unknown_task_type_message
+from plait.plugin_hints import (
+    LOAD_PLUGINS_ENV,
+    excluded_type_message,
+    unknown_task_type_message,
+)
 from plait.plugin_index import (
     CORE_DISTRIBUTION,
     EntryPointRef,
@@ -127,6 +131,8 @@ class Registry:
     excluded: dict[str, str] = field(default_factory=dict)
     """Ids and aliases of task types a loaded plugin offers but the distribution leaves out
     (name -> canonical id)."""
+    excluded_triggers: dict[str, str] = field(default_factory=dict)
+    """The same for trigger types (the distribution's ``triggerTypes``)."""
     _deferred: dict[str, _Deferred] = field(default_factory=dict, repr=False)
     _rebuild: Callable[[], Registry] | None = field(default=None, repr=False)
     """Builds the same registry without the index, for when a deferred plugin is not what the
@@ -164,6 +170,11 @@ class Registry:
     def unknown_task_type_message(self, name: str) -> str:
         """Explain an unknown type: close matches, what is installed, and how to get more."""
         return unknown_task_type_message(self, name)
+
+    def excluded_type_message(self, name: str, kind: str) -> str | None:
+        """Why a ``"task"`` or ``"trigger"`` type is unknown when the distribution leaves it
+        out; None when it does not."""
+        return excluded_type_message(self, name, kind)
 
     def load_all(self) -> None:
         """Import every deferred plugin."""
@@ -536,16 +547,27 @@ def _restrict(registry: Registry, distribution: Distribution) -> None:
 
 
 def _restrict_plugin(registry: Registry, info: PluginInfo) -> None:
-    """``_restrict`` for one plugin's task types (by name: a deferred plugin is not imported)."""
-    assert registry.distribution is not None
-    for canonical, aliases in list(info.task_types.items()):
-        names = (canonical, *aliases)
-        if registry.distribution.enables(names):
-            continue
-        for name in names:
-            registry.task_types.discard(name)
-            registry.excluded[name] = canonical
-        del info.task_types[canonical]
+    """``_restrict`` for one plugin's task and trigger types (by name: a deferred plugin is not
+    imported)."""
+    distribution = registry.distribution
+    assert distribution is not None
+    for types, table, excluded, enables in (
+        (info.task_types, registry.task_types, registry.excluded, distribution.enables),
+        (
+            info.trigger_types,
+            registry.trigger_types,
+            registry.excluded_triggers,
+            distribution.enables_trigger,
+        ),
+    ):
+        for canonical, aliases in list(types.items()):
+            names = (canonical, *aliases)
+            if enables(names):
+                continue
+            for name in names:
+                table.discard(name)
+                excluded[name] = canonical
+            del types[canonical]
 
 
 def _merge(

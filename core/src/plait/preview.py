@@ -66,6 +66,23 @@ def _records_table(records: list[dict[str, Any]], more: bool) -> str:
     return body + ("\n…" if more else "")
 
 
+def json_text(value: Any) -> str:
+    """``value`` (preview records, or a document holding them) as JSON text in which decimals
+    are numbers written exactly as read: ``1.10`` stays ``1.10``, where ``json.dumps`` could
+    only write a float (``1.1``) or a string (``"1.10"``). Other values JSON cannot hold (a
+    Parquet date, bytes) are written as their text."""
+    if isinstance(value, Decimal):
+        return str(value) if value.is_finite() else json.dumps(str(value))
+    if isinstance(value, dict):
+        pairs = (
+            f"{json.dumps(str(k), ensure_ascii=False)}:{json_text(v)}" for k, v in value.items()
+        )
+        return "{" + ",".join(pairs) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(json_text(item) for item in value) + "]"
+    return json.dumps(value, default=str, ensure_ascii=False)
+
+
 def _json_lines(stream: BinaryIO, rows: int) -> Records | None:
     text = io.TextIOWrapper(stream, encoding="utf-8")
     head = list(itertools.islice(text, rows + 1))

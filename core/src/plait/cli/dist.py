@@ -89,6 +89,7 @@ def _report(registry: Registry, settings: Settings) -> dict[str, Any]:
         "notLoaded": registry.skipped,
         "taskTypes": types,
         "excludedTaskTypes": sorted(set(registry.excluded.values())),
+        "excludedTriggerTypes": sorted(set(registry.excluded_triggers.values())),
         "pluginDefaults": [],
         "home": str(settings.home),
         "storage": _backend(settings.storage, settings.storage_options, settings.home),
@@ -105,6 +106,12 @@ def _report(registry: Registry, settings: Settings) -> dict[str, Any]:
                 entry
                 for entry in d.task_types or ()
                 if not any(type_matches(t, entry) for t in registry.task_types)
+            ],
+            "triggerTypes": list(d.trigger_types) if d.trigger_types is not None else None,
+            "unmatchedTriggerTypes": [
+                entry
+                for entry in d.trigger_types or ()
+                if not any(type_matches(t, entry) for t in registry.trigger_types)
             ],
         }
         report["pluginDefaults"] = [
@@ -148,8 +155,13 @@ def _print(report: dict[str, Any]) -> None:
         click.echo(f"plugins:      {', '.join(d['plugins']) or 'none'}")
         if d["taskTypes"] is not None:
             click.echo(f"enabled:      {', '.join(d['taskTypes'])}")
-        for entry in d["unmatchedTaskTypes"]:
-            click.echo(f"warning: taskTypes entry '{entry}' matches no loaded task type", err=True)
+        if d["triggerTypes"] is not None:
+            click.echo(f"triggers:     {', '.join(d['triggerTypes'])}")
+        for kind in ("task", "trigger"):
+            for entry in d[f"unmatched{kind.title()}Types"]:
+                click.echo(
+                    f"warning: {kind}Types entry '{entry}' matches no loaded {kind} type", err=True
+                )
     click.echo(f"home:         {report['home']}")
     for key in ("storage", "state"):
         backend = dict(report[key])
@@ -165,8 +177,9 @@ def _print(report: dict[str, Any]) -> None:
         for p in report["plugins"]
     ]
     click.echo(table(["PLUGIN", "VERSION", "TASK TYPES"], rows, max_width=90))
-    if report["excludedTaskTypes"]:
-        click.echo(f"\nexcluded by the distribution: {', '.join(report['excludedTaskTypes'])}")
+    excluded = [*report["excludedTaskTypes"], *report["excludedTriggerTypes"]]
+    if excluded:
+        click.echo(f"\nexcluded by the distribution: {', '.join(excluded)}")
     if report["pluginDefaults"]:
         click.echo("\nplugin defaults applied to every flow:")
         for default in report["pluginDefaults"]:

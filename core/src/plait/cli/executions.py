@@ -1,26 +1,33 @@
-"""``plait executions``: list, show, restart and replay executions (local, or on a server with
-``--server``)."""
+"""``plait executions``: list, show, kill, restart and replay executions (local, or on a
+server with ``--server``)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import sys
+import time
+from collections.abc import Callable, Sequence
 
 import click
 
 from plait.cli.engine import open_engine
 from plait.cli.main import user_errors
-from plait.cli.output import print_json, table
+from plait.cli.output import EXIT_FAILED, EXIT_OK, print_json, table
 from plait.cli.remote import Client, server_option
 from plait.cli.run import follow, follow_remote
 from plait.cli.tree import tree_text
 from plait.executor.abandoned import end_abandoned
-from plait.state.model import Execution
+from plait.executor.kill import request_kill
+from plait.executor.runner import KILL_CHECK_SECONDS, KILL_GRACE_SECONDS
+from plait.state.model import Execution, State
+
+KILL_WAIT_MARGIN_SECONDS = 10.0
+"""How much longer than the kill grace ``plait executions kill`` waits for the end."""
 
 
 @click.group()
 def executions() -> None:
-    """List, show, restart and replay executions (with --server: a plait server's)."""
+    """List, show, kill, restart and replay executions (with --server: a plait server's)."""
 
 
 @executions.command("list")
@@ -88,6 +95,40 @@ def print_execution(execution: Execution, *, as_json: bool) -> None:
     if execution.inputs:
         click.echo(f"inputs    {json.dumps(execution.inputs, default=str)}")
     click.echo(tree_text(execution))
+
+
+@executions.command("kill")
+@click.argument("execution_id")
+@server_option
+@user_errors
+def kill(execution_id: str, server: str | None) -> None:
+    """Kill a running execution, whichever process drives it (a `plait run`, a server).
+
+    Prints KILLING, waits until its task runs stopped, then prints KILLED. Exit 1 when it
+    ended otherwise meanwhile.
+    """
+    if server:
+        client = Client.connect(server)
+        ended = wait_killed(client.kill(execution_id), client.execution)
+    else:
+        with open_engine() as engine:
+            repository = engine.repository
+            ended = wait_killed(request_kill(repository, execution_id), repository.get)
+    sys.exit(EXIT_OK if ended.state is State.KILLED else EXIT_FAILED)
+
+
+def wait_killed(execution: Execution, get: Callable[[str], Execution]) -> Execution:
+    """Print the state the kill request answered (KILLING), then the execution once it ended
+    (its driver takes up to the kill grace to stop its task runs)."""
+    click.echo(f"execution {execution.id}: {execution.state}")
+    if execution.state.is_terminal:
+        return execution  # its process was gone: ended at once
+    deadline = time.monotonic() + KILL_GRACE_SECONDS + KILL_WAIT_MARGIN_SECONDS
+    while not execution.state.is_terminal and time.monotonic() < deadline:
+        time.sleep(KILL_CHECK_SECONDS)
+        execution = get(execution.id)
+    click.echo(f"execution {execution.id}: {execution.state}")
+    return execution
 
 
 @executions.command("restart")

@@ -279,8 +279,10 @@ class Client:
         path = f"/executions/{_quote(execution_id)}/replay"
         return Execution.from_document(self.call("POST", path, params={"taskRunId": start}))
 
-    def kill(self, execution_id: str) -> None:
-        self.call("DELETE", f"/executions/{_quote(execution_id)}/kill")
+    def kill(self, execution_id: str) -> Execution:
+        """Ask the server to kill it: the execution KILLING (poll it to see it KILLED)."""
+        doc = self.call("DELETE", f"/executions/{_quote(execution_id)}/kill")
+        return Execution.from_document(doc)
 
     def evaluate(self, execution_id: str, taskrun_id: str | None, expression: str) -> Any:
         path = f"/executions/{_quote(execution_id)}/eval"

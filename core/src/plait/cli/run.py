@@ -24,6 +24,7 @@ from plait.errors import FlowValidationError, PlaitError, Problem
 from plait.executor.abandoned import end_abandoned
 from plait.executor.events import ExecutionListener
 from plait.flows import limits
+from plait.flows.disabled import disabled_problem
 from plait.flows.flow_file import read_flow_file
 from plait.flows.input_types import InputValueError, coerce, shown
 from plait.flows.model import InputDef
@@ -162,6 +163,8 @@ def run(flow_file: Path, inputs: tuple[str, ...], as_json: bool, server: str | N
         run_remote(Client.connect(server), flow_file, given, as_json=as_json)
     with open_engine() as engine:
         flow = engine.load(flow_file)
+        if problem := disabled_problem(flow):
+            raise FlowValidationError([problem])
         for left in end_abandoned(engine.repository):
             click.echo(
                 f"note: execution {left.id} ({left.namespace}.{left.flow_id}) was left running "

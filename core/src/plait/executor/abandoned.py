@@ -14,7 +14,7 @@ UNFINISHED = (State.CREATED, State.QUEUED, State.RUNNING, State.RESTARTED, State
 def abandoned(repository: ExecutionRepository) -> list[Execution]:
     """Unfinished executions whose driving process is gone (only this host's are known)."""
     found, _ = repository.search(states=[str(s) for s in UNFINISHED], size=10_000)
-    return [e for e in found if e.driver and not driver_alive(e.driver)]
+    return [e for e in found if e.driver and not driver_alive(e)]
 
 
 def end_abandoned(repository: ExecutionRepository) -> list[Execution]:
@@ -25,15 +25,20 @@ def end_abandoned(repository: ExecutionRepository) -> list[Execution]:
             f"the process driving it ({execution.driver}) is gone; "
             f"`plait executions restart {execution.id}` carries it on"
         )
-        changed = []
-        for run in execution.task_runs:
-            if not run.state.is_terminal:
-                end_attempt(run, State.KILLED)
-                run.error = run.error or reason
-                run.transition(State.KILLED)
-                changed.append(run)
-        execution.driver = None
-        execution.transition(State.KILLED)
-        repository.save_state(execution, changed)
+        end_killed(repository, execution, reason)
         ended.append(execution)
     return ended
+
+
+def end_killed(repository: ExecutionRepository, execution: Execution, reason: str) -> None:
+    """End an execution no process drives KILLED, its unfinished task runs too (``reason``)."""
+    changed = []
+    for run in execution.task_runs:
+        if not run.state.is_terminal:
+            end_attempt(run, State.KILLED)
+            run.error = run.error or reason
+            run.transition(State.KILLED)
+            changed.append(run)
+    execution.driver = None
+    execution.transition(State.KILLED)
+    repository.save_state(execution, changed)

@@ -5,7 +5,6 @@ FAILED (FAIL) without running anything."""
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import TYPE_CHECKING
 
@@ -44,16 +43,18 @@ def take_slot(run: ExecutionRun) -> bool:
             execution.transition(State.QUEUED)
             repository.save_state(execution, [])
             run.record_log("INFO", f"{reason}: QUEUED until one ends", None, None)
-        if _stopped(run._stop):
+        if _stopped(run):
             return end_unstarted(run, State.KILLED, "killed while queued")
 
 
-def _stopped(stop: threading.Event | None) -> bool:
-    """Wait a little; True when the execution was asked to stop meanwhile."""
-    if stop is not None:
-        return stop.wait(QUEUE_POLL_SECONDS)
-    time.sleep(QUEUE_POLL_SECONDS)  # Ctrl-C raises KeyboardInterrupt here
-    return False
+def _stopped(run: ExecutionRun) -> bool:
+    """Wait a little; True when the execution was asked to stop meanwhile (in this process or
+    through the repository)."""
+    if run._stop is not None:
+        run._stop.wait(QUEUE_POLL_SECONDS)
+    else:
+        time.sleep(QUEUE_POLL_SECONDS)  # Ctrl-C raises KeyboardInterrupt here
+    return run.stop_requested()
 
 
 def end_unstarted(run: ExecutionRun, state: State, message: str) -> bool:

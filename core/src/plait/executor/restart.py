@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from plait.errors import PlaitError
+from plait.executor.driving import driven_here
 from plait.executor.variables import RunIndex
 from plait.state.model import Execution, State, TaskRun, end_attempt
 from plait.storage import uris
@@ -32,22 +33,25 @@ def check_restartable(execution: Execution) -> None:
             f"execution {execution.id} ended {execution.state}: there is nothing to restart "
             f"(`plait executions replay {execution.id}` runs it again as a new execution)"
         )
-    if not execution.state.is_terminal and driver_alive(execution.driver):
+    if not execution.state.is_terminal and driver_alive(execution):
         raise PlaitError(
             f"execution {execution.id} is {execution.state} and still driven by process "
             f"{execution.driver}; kill it first, or wait for it to end"
         )
 
 
-def driver_alive(driver: str | None) -> bool:
-    """Whether the process driving an execution still runs (only knowable on its host)."""
+def driver_alive(execution: Execution) -> bool:
+    """Whether the process driving an execution still runs (only knowable on its host). When
+    that is this process, whether one of its runs still drives the execution (otherwise the
+    run ended without recording it, or the pid is a dead process's, recycled)."""
+    driver = execution.driver
     if not driver or ":" not in driver:
         return False
     host, _, pid = driver.rpartition(":")
     if host != socket.gethostname() or not pid.isdigit():
         return False
     if int(pid) == os.getpid():
-        return False  # this process: what drove it here has stopped
+        return driven_here(execution.id)
     try:
         os.kill(int(pid), 0)
     except ProcessLookupError:

@@ -19,6 +19,7 @@ from plait_sdk.flowable import FlowableTask, Plan, is_flowable, is_true
 from plait.errors import ExpressionError, NotFoundError, PlaitError
 from plait.executor.concurrency import end_unstarted, take_slot
 from plait.executor.context import ExecutionServices, TaskRunContext, log_entry
+from plait.executor.driving import driving
 from plait.executor.events import ExecutionListener, NoListener
 from plait.executor.machine import Machine, allowed_state
 from plait.executor.masking import SecretMasker
@@ -36,6 +37,7 @@ from plait.executor.variables import (
 )
 from plait.executor.worker import effective_task, rendered_properties, task_class
 from plait.flows import Flow, TaskDef
+from plait.flows.disabled import disabled_problem
 from plait.state.model import Attempt, Execution, State, TaskRun, end_attempt
 from plait.storage.internal import TaskRunStorage
 
@@ -46,6 +48,8 @@ RESULT_POLL_SECONDS = 0.2
 """How often the driver looks up from waiting for results (to notice a stop request)."""
 KILL_GRACE_SECONDS = 30.0
 """How long a kill waits for running task runs to stop before recording them KILLED."""
+KILL_CHECK_SECONDS = 0.25
+"""How often a driver looks in the repository for a kill another process requested."""
 
 
 def driver_id() -> str:
@@ -81,6 +85,7 @@ class ExecutionRun:
         self.machine = Machine(self.index, self)
         self.cancelled = False
         self._stop = stop
+        self._next_kill_check = 0.0
         self._lock = threading.RLock()
         """Held while rendering and while outputs change: workers render in their threads."""
         self._contexts: dict[str, TaskRunContext] = {}
@@ -211,6 +216,9 @@ class ExecutionRun:
                 f"{exc}; store it first with `plait flows deploy FILE` (or run it once)"
             ) from None
         flow = self.engine.load(stored.source, file=f"{namespace}.{flow_id}@{stored.revision}")
+        disabled = disabled_problem(flow)
+        if disabled is not None:  # Kestra's ExecutableUtils refuses it too
+            raise PlaitError(disabled.message)
         child = self.engine.prepare(
             flow, dict(inputs), parent=self.execution, labels=labels, inherit_labels=inherit_labels
         )
@@ -239,6 +247,17 @@ class ExecutionRun:
             contexts = list(self._contexts.values())
         for ctx in contexts:
             ctx.cancel()
+
+    def stop_requested(self) -> bool:
+        """Whether this execution is to be killed: asked in this process (``stop``), or in any
+        process through the repository (looked up at most every KILL_CHECK_SECONDS)."""
+        if self._stop is not None and self._stop.is_set():
+            return True
+        now = time.monotonic()
+        if now < self._next_kill_check:
+            return False
+        self._next_kill_check = now + KILL_CHECK_SECONDS
+        return self.engine.repository.kill_requested(self.execution.id)
 
     # -- the state machine's hooks -------------------------------------------------------
 
@@ -279,6 +298,10 @@ class ExecutionRun:
 
     def run(self, *, resume: bool = False) -> Execution:
         """Drive the execution to its end (``resume``: carry on from its stored task runs)."""
+        with driving(self.execution.id):  # this process's driver id now means a live driver
+            return self._drive(resume)
+
+    def _drive(self, resume: bool) -> Execution:
         engine, execution = self.engine, self.execution
         engine.worker.register(self)
         engine.queue.open(execution.id)
@@ -292,7 +315,7 @@ class ExecutionRun:
                 self.machine.start()
             self._flush()
             while self.machine.result is None:
-                if self._stop is not None and self._stop.is_set():
+                if self.stop_requested():
                     self._kill()
                     break
                 results = engine.queue.results(execution.id, RESULT_POLL_SECONDS)
@@ -342,6 +365,8 @@ class ExecutionRun:
             self.machine.run_ended(run)
 
     def _kill(self) -> None:
+        self.execution.transition(State.KILLING)  # seen by followers while task runs stop
+        self.engine.repository.save_state(self.execution, [])
         self.cancel_tasks()
         self.engine.queue.cancel(self.execution.id)
         deadline = time.monotonic() + KILL_GRACE_SECONDS

@@ -132,19 +132,7 @@ def _input_constraints(
     else:
         _numeric_bounds(definition, raw, path, reader, where)
     if definition.type in CHOICE_TYPES:
-        values = raw.get("values")
-        if (
-            not isinstance(values, list)
-            or not values
-            or any(isinstance(v, dict | list) or v is None for v in values)
-        ):
-            reader.problem(
-                (*path, "values") if "values" in raw else path,
-                f"{where}{'an' if definition.type == 'ENUM' else 'a'} {definition.type} input "
-                "needs 'values': a non-empty list of choices",
-            )
-        else:
-            definition.values = [str(v).lower() if isinstance(v, bool) else str(v) for v in values]
+        _choices(definition, raw, path, reader, where)
     if definition.type == "ARRAY":
         item_type = raw.get("itemType")
         if item_type in ITEM_TYPES:
@@ -156,6 +144,36 @@ def _input_constraints(
                 f"{describe(item_type)}{ids.did_you_mean(item_type, ITEM_TYPES)}",
             )
     return len(reader.problems) == before
+
+
+def _choices(
+    definition: InputDef, raw: dict[str, Any], path: PathKey, reader: Reader, where: str
+) -> None:
+    """Read ``values`` (a MULTISELECT's may be spelled ``options``, older Kestra's name, not
+    both) and a MULTISELECT's ``allowCustomValue``."""
+    older = definition.type == "MULTISELECT" and "options" in raw and "values" not in raw
+    key = "options" if older else "values"
+    if "options" in raw and "values" in raw:
+        reader.problem(
+            (*path, "options"), f"{where}'values' and 'options' cannot both be set", at_key=True
+        )
+    values = raw.get(key)
+    if (
+        not isinstance(values, list)
+        or not values
+        or any(isinstance(v, dict | list) or v is None for v in values)
+    ):
+        reader.problem(
+            (*path, key) if key in raw else path,
+            f"{where}{'an' if definition.type == 'ENUM' else 'a'} {definition.type} input "
+            "needs 'values': a non-empty list of choices",
+        )
+    else:
+        definition.values = [str(v).lower() if isinstance(v, bool) else str(v) for v in values]
+    custom = reader.kind(
+        raw.get("allowCustomValue"), bool, (*path, "allowCustomValue"), "allowCustomValue", where
+    )
+    definition.allow_custom_value = bool(custom)
 
 
 def _ordered_bounds(

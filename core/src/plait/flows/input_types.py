@@ -41,12 +41,14 @@ INPUT_TYPES: dict[str, frozenset[str]] = {
     "URI": frozenset(),
     "SELECT": frozenset({"values"}),
     "ENUM": frozenset({"values"}),
+    "MULTISELECT": frozenset({"values", "options", "allowCustomValue"}),
     "ARRAY": frozenset({"itemType"}),
     "FILE": frozenset(),
     "SECRET": frozenset(),
 }
 """Input type -> the keys it accepts besides :data:`COMMON_INPUT_KEYS`. ``BOOL`` (newer
-Kestra's name) is ``BOOLEAN``; ``ENUM`` (older Kestra's name) is ``SELECT``."""
+Kestra's name) is ``BOOLEAN``; ``ENUM`` (older Kestra's name) is ``SELECT``; ``options`` is
+older Kestra's name of a MULTISELECT's ``values``."""
 
 
 class Bounds(NamedTuple):
@@ -71,8 +73,8 @@ ORDERED_TYPES = {
 """Types bounded by values of their own type (Kestra's ``after``/``before``, ``min``/``max``)."""
 
 
-CHOICE_TYPES = ("SELECT", "ENUM")
-"""Types whose value is one of their ``values``."""
+CHOICE_TYPES = ("SELECT", "ENUM", "MULTISELECT")
+"""Types whose value is one of their ``values`` (a MULTISELECT's: a list of them)."""
 
 ITEM_TYPES = tuple(t for t in INPUT_TYPES if t not in ("ARRAY", "FILE", "SECRET", *CHOICE_TYPES))
 """Types an ARRAY's items may have."""
@@ -296,18 +298,18 @@ def _uri(value: Any, defn: InputDef) -> str:
 def _select(value: Any, defn: InputDef) -> str:
     text = _text(value, defn.type)
     allowed = defn.values or []
-    if text not in allowed:
+    if text not in allowed and not defn.allow_custom_value:
         choices = ", ".join(f"'{v}'" for v in allowed)
         raise InputValueError(f"expected one of {choices}, got {shown(text)}")
     return text
 
 
-def _array(value: Any, defn: InputDef) -> list[Any]:
-    what = f"ARRAY of {defn.item_type} (a JSON list such as [1, 2])"
+def _each(value: Any, what: str, item_def: InputDef) -> list[Any]:
+    """Every item of a list, given as is or as JSON text (Kestra reads ARRAY and MULTISELECT
+    values alike), coerced by ``item_def``; a bad item is named by its index."""
     items = _parse_json(value, what) if isinstance(value, str) else value
     if not isinstance(items, list | tuple):
         raise _expected(what, value)
-    item_def = InputDef(id=defn.id, type=defn.item_type or "STRING")
     result = []
     for index, item in enumerate(items):
         try:
@@ -315,6 +317,20 @@ def _array(value: Any, defn: InputDef) -> list[Any]:
         except InputValueError as exc:
             raise InputValueError(f"item {index}: {exc}") from None
     return result
+
+
+def _multiselect(value: Any, defn: InputDef) -> list[str]:
+    """Each item one of ``values`` (any text with ``allowCustomValue``), as Kestra's
+    MultiselectInput checks them."""
+    item_def = InputDef(
+        id=defn.id, type="SELECT", values=defn.values, allow_custom_value=defn.allow_custom_value
+    )
+    return _each(value, 'MULTISELECT (a JSON list such as ["a", "b"])', item_def)
+
+
+def _array(value: Any, defn: InputDef) -> list[Any]:
+    what = f"ARRAY of {defn.item_type} (a JSON list such as [1, 2])"
+    return _each(value, what, InputDef(id=defn.id, type=defn.item_type or "STRING"))
 
 
 def _file(value: Any, defn: InputDef) -> str | Path:
@@ -351,6 +367,7 @@ _COERCERS: dict[str, Callable[[Any, InputDef], Any]] = {
     "URI": _uri,
     "SELECT": _select,
     "ENUM": _select,
+    "MULTISELECT": _multiselect,
     "ARRAY": _array,
     "FILE": _file,
     "SECRET": _secret,

@@ -61,12 +61,13 @@ FLOW_KEYS = (
     "finally",
     "triggers",
     "concurrency",
+    "disabled",
     "revision",
     "taskDefaults",
     "logToFile",
 )
 UNSUPPORTED_FLOW_KEYS = dict.fromkeys(
-    ("afterExecution", "listeners", "retry", "sla", "disabled", "workerGroup", "checks"), ""
+    ("afterExecution", "listeners", "retry", "sla", "workerGroup", "checks"), ""
 )
 """Kestra flow properties plait does not implement (-> a hint): refused by name, not ignored."""
 OUTPUT_KEYS = ("id", "type", "value", "description", "displayName")
@@ -159,6 +160,7 @@ def _read_flow(
         finally_=lists["finally"],
         triggers=read_triggers(data.get("triggers"), reader),
         concurrency=read_concurrency(data.get("concurrency"), reader),
+        disabled=bool(reader.kind(data.get("disabled"), bool, ("disabled",), "disabled")),
         log_to_file=read_log_to_file(data, reader),
         source=source,
         file=reader.file,

@@ -59,7 +59,9 @@ class InputDef:
     required: bool = True
     defaults: Any = None
     values: list[str] | None = None
-    """Allowed values of a SELECT input."""
+    """Allowed values of a SELECT input, or of each item of a MULTISELECT input."""
+    allow_custom_value: bool = False
+    """A MULTISELECT input also accepts items outside ``values`` (``allowCustomValue``)."""
     item_type: str | None = None
     """Type of the items of an ARRAY input (``itemType``)."""
     validator: str | None = None
@@ -213,6 +215,9 @@ class Flow:
     """Tasks run at the end, whatever the outcome."""
     triggers: list[TriggerDef] = field(default_factory=list)
     concurrency: Concurrency | None = None
+    disabled: bool = False
+    """A disabled flow is stored and validated but never executed, and its triggers do not
+    fire (Kestra's flow-level ``disabled``)."""
     log_to_file: bool = False
     """The default of every task's ``logToFile``."""
     source: str = ""

@@ -148,7 +148,10 @@ class _Validator:
         where = f"trigger '{trigger.id}'"
         cls = self.registry.trigger_types.get(trigger.type) if trigger.type else None
         if cls is None:
-            if trigger.type:
+            excluded = self.registry.excluded_type_message(trigger.type, "trigger")
+            if excluded is not None:
+                self.problem(f"{where}: {excluded}", smap.value((*trigger.path, "type")))
+            elif trigger.type:
                 known = sorted({c.type for c in self.registry.trigger_types.values()})
                 self.problem(
                     f"{where}: unknown trigger type '{trigger.type}'"

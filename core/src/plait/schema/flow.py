@@ -52,6 +52,8 @@ INPUT_TYPE_DESCRIPTIONS = {
     "URI": "A URI such as `https://example.com/data.csv`.",
     "SELECT": "One of the choices listed in `values`.",
     "ENUM": "One of the choices listed in `values` (older Kestra's name for `SELECT`).",
+    "MULTISELECT": "A list of choices listed in `values` (any text with `allowCustomValue`), "
+    "given as a list or as a JSON list.",
     "ARRAY": "A list whose items are of `itemType`, given as a JSON list.",
     "FILE": "A local file, uploaded into internal storage: the input's value is its "
     "`plait:///` URI.",
@@ -68,6 +70,7 @@ INPUT_DEFAULTS: dict[str, dict[str, Any]] = {
     "BOOL": {"type": ["boolean", "string"]},
     "SELECT": {"type": _TEXT_OR_NUMBER},
     "ENUM": {"type": _TEXT_OR_NUMBER},
+    "MULTISELECT": {"type": ["array", "string"]},
     "ARRAY": {"type": ["array", "string"]},
     "JSON": {},
     "YAML": {},
@@ -130,6 +133,17 @@ def _input_properties(kind: str | None) -> dict[str, Any]:
             "items": {"type": ["string", "number", "boolean"]},
             "description": "The choices.",
         },
+        "options": {
+            "type": "array",
+            "minItems": 1,
+            "items": {"type": ["string", "number", "boolean"]},
+            "description": "Older Kestra's name of `values` (not both).",
+        },
+        "allowCustomValue": {
+            "type": "boolean",
+            "default": False,
+            "description": "Whether items outside `values` are accepted too.",
+        },
         "itemType": {"enum": list(ITEM_TYPES), "description": "Type of every item."},
     }
     return {**properties, **{key: specific[key] for key in sorted(INPUT_TYPES[kind])}}
@@ -166,6 +180,10 @@ def input_definitions() -> dict[str, Any]:
             "required": ["type", *required.get(kind, [])],
             "additionalProperties": False,
         }
+    definitions[f"{INPUT_DEFINITION}.MULTISELECT"]["oneOf"] = [
+        {"required": ["values"]},
+        {"required": ["options"]},  # older Kestra's name; not both
+    ]
     return definitions
 
 
@@ -316,6 +334,12 @@ def flow_properties() -> dict[str, Any]:
             "`{{ trigger.* }}`.",
         ),
         "concurrency": concurrency_schema(),
+        "disabled": {
+            "type": "boolean",
+            "default": False,
+            "description": "A disabled flow is kept but cannot be executed (`plait run` and the "
+            "server refuse) and its triggers do not fire.",
+        },
         "revision": {
             "type": "integer",
             "minimum": 1,

@@ -296,12 +296,40 @@ def task_list_schema(schema: Mapping[str, Any], kind: str) -> dict[str, Any]:
     return {**_with_task_items(schema, kind), TASKS_KEY: kind}
 
 
-def task_definition(task: TaskType, definitions: dict[str, Any]) -> dict[str, Any]:
-    """The definition a task of this type must match: common keys, then the type's own."""
-    props = merge_definitions(definitions, task.type, properties_schema(task))
+def any_task_definitions() -> dict[str, Any]:
+    """What a task list's items refer to outside the flow schema (``plait schema task``): a
+    task of any type, with the keys every task has; the flow schema alone knows each type."""
+    properties = common_task_properties()
+    return {
+        TASK_DEFINITION: {
+            "type": "object",
+            "title": "task",
+            "description": "A task of any installed type, written as an entry of a flow's "
+            "`tasks`; `plait schema flow` holds the definition of each type.",
+            "required": ["id", "type"],
+            "properties": {
+                "id": properties.pop("id"),
+                "type": {"type": "string", "description": "The task type, an id or an alias."},
+                **properties,
+            },
+        },
+        RETRY_DEFINITION: retry_definition(),
+    }
+
+
+def with_task_lists(task: TaskType, props: dict[str, Any]) -> dict[str, Any]:
+    """``props`` (the type's properties schema) with its child task lists holding tasks."""
     for name, kind in task_lists(task).items():
         if name in props.get("properties", {}):
             props["properties"][name] = task_list_schema(props["properties"][name], kind)
+    return props
+
+
+def task_definition(task: TaskType, definitions: dict[str, Any]) -> dict[str, Any]:
+    """The definition a task of this type must match: common keys, then the type's own."""
+    props = with_task_lists(
+        task, merge_definitions(definitions, task.type, properties_schema(task))
+    )
     outputs = merge_definitions(definitions, task.type, outputs_schema(task))
     markdown = task_markdown(task, outputs, definitions)
     required = [name for name in props.get("required", []) if name not in COMMON_TASK_KEYS]

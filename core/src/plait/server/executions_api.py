@@ -29,7 +29,8 @@ from plait.errors import (
 )
 from plait.executor.runner import ExecutionRun
 from plait.flows import Flow, limits
-from plait.preview import IMAGE_SUFFIXES, file_rows, text_head
+from plait.flows.disabled import disabled_problem
+from plait.preview import IMAGE_SUFFIXES, file_rows, json_text, text_head
 from plait.server.http import (
     FOLLOW_POLL_SECONDS,
     JSON,
@@ -173,6 +174,8 @@ def _create(
 ) -> Any:
     server = runtime(request)
     flow = server.stored_flow(server.engine.repository.get_flow(namespace, flow_id))
+    if problem := disabled_problem(flow):
+        raise ConflictError(str(problem))  # as Kestra: 409
     _check_file_inputs(flow, inputs, uploads)
     execution = server.create(flow, inputs, _labels(request))
     if flag(request, "wait"):
@@ -208,17 +211,9 @@ def search(request: Request) -> Any:
 
 @endpoint
 def kill(request: Request) -> Any:
-    """DELETE /executions/{executionId}/kill: 202 when this server drives it."""
-    server = runtime(request)
-    execution = server.engine.repository.get(request.path_params["execution_id"])
-    if execution.state.is_terminal:
-        raise ConflictError(f"execution {execution.id} already ended {execution.state}")
-    if not server.kill(execution.id):
-        raise ConflictError(
-            f"execution {execution.id} is driven by another process ({execution.driver}); "
-            "stop that process (Ctrl-C) to kill it"
-        )
-    return JSON(document(execution), status_code=202)
+    """DELETE /executions/{executionId}/kill: 202 and the execution KILLING; whichever process
+    drives it (this server or a `plait run` on the same home) ends it KILLED."""
+    return JSON(document(runtime(request).kill(request.path_params["execution_id"])), 202)
 
 
 @endpoint
@@ -330,7 +325,8 @@ def preview(request: Request) -> Any:
         found = file_rows(uri, stream, rows)
     if found is not None:
         records, more = found
-        return _render(suffix, "LIST", json.loads(json.dumps(records, default=str)), more)
+        document = json_text(_render(suffix, "LIST", records, more))
+        return Response(document, media_type="application/json")
     with storage.open(uri) as stream:
         text = text_head(stream, rows, encoding)
     return _render(suffix, "TEXT", text, truncated=text.endswith("…"))

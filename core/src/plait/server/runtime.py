@@ -12,6 +12,7 @@ from typing import Any
 from plait.api import Engine
 from plait.errors import ConflictError, PlaitError
 from plait.executor.abandoned import abandoned
+from plait.executor.kill import request_kill
 from plait.executor.runner import ExecutionRun
 from plait.flows import Flow
 from plait.state.model import Execution, StoredFlow
@@ -77,17 +78,15 @@ class ServerRuntime:
             entry[1].join(timeout)
         return self.engine.repository.get(execution_id)
 
-    def kill(self, execution_id: str) -> bool:
-        """Ask the thread driving an execution to kill it; False when this server does not
-        drive it."""
+    def kill(self, execution_id: str) -> Execution:
+        """Request the execution's kill (see :func:`plait.executor.kill.request_kill`); when
+        this server drives it, its thread is told at once."""
+        execution = request_kill(self.engine.repository, execution_id)
         with self._lock:
-            entry = self._running.get(execution_id)
-        if entry is None:
-            return False
-        stop = entry[0]._stop
-        assert stop is not None
-        stop.set()
-        return True
+            entry = self._running.get(execution.id)
+        if entry is not None and entry[0]._stop is not None:
+            entry[0]._stop.set()
+        return execution
 
     def restart(self, execution_id: str) -> Execution:
         with self._lock:

@@ -62,6 +62,9 @@ class Scheduler:
         self.engine = runtime.engine
         self.started = utcnow()
         self._armed: dict[tuple[str, str, int], list[ArmedTrigger]] = {}
+        self._stamp: tuple[int, int, int] | None = None
+        """The repository's flows stamp when ``_found`` was built (None: not yet)."""
+        self._found: list[ArmedTrigger] = []
         self._cache_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -105,19 +108,30 @@ class Scheduler:
 
     def armed(self) -> list[ArmedTrigger]:
         """Every enabled trigger of the latest revision of every stored flow (the scheduler's
-        thread and request threads ask at once: the cache is read under a lock)."""
-        stored_flows = self.engine.repository.list_flows()
-        found: list[ArmedTrigger] = []
+        thread and request threads ask at once: the cache is read under a lock). The flows are
+        read again only when the repository's flows stamp changed (a flow saved or deleted,
+        by this server or another process): each tick costs one small query."""
+        repository = self.engine.repository
+        stamp = repository.flows_stamp()  # before the flows: a change meanwhile shows next tick
         with self._cache_lock:
-            current = set()
-            for stored in stored_flows:
-                key = (stored.namespace, stored.flow_id, stored.revision)
-                current.add(key)
-                if key not in self._armed:
-                    self._armed[key] = self._arm(stored)
-                found += self._armed[key]
-            for gone in self._armed.keys() - current:  # older revisions, deleted flows
-                del self._armed[gone]
+            if stamp != self._stamp:
+                self._found = self._rearm(repository.list_flows())
+                self._stamp = stamp
+            return list(self._found)
+
+    def _rearm(self, stored_flows: list[StoredFlow]) -> list[ArmedTrigger]:
+        """The triggers of ``stored_flows``; revisions armed before are reused (called under
+        the cache lock)."""
+        found: list[ArmedTrigger] = []
+        current = set()
+        for stored in stored_flows:
+            key = (stored.namespace, stored.flow_id, stored.revision)
+            current.add(key)
+            if key not in self._armed:
+                self._armed[key] = self._arm(stored)
+            found += self._armed[key]
+        for gone in self._armed.keys() - current:  # older revisions, deleted flows
+            del self._armed[gone]
         return found
 
     def _arm(self, stored: StoredFlow) -> list[ArmedTrigger]:
@@ -128,7 +142,7 @@ class Scheduler:
             log.warning("flow %s.%s is not valid: %s", stored.namespace, stored.flow_id, exc)
             return []
         armed = []
-        for definition in flow.triggers:
+        for definition in [] if flow.disabled else flow.triggers:  # Kestra arms none either
             cls = self.engine.registry.trigger_types.get(definition.type)
             if definition.disabled or cls is None:
                 continue

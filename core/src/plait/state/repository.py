@@ -27,6 +27,15 @@ class ExecutionRepository(Protocol):
         task runs the execution already has: the executor calls it on every change."""
         ...
 
+    def request_kill(self, execution_id: str) -> None:
+        """Record that an execution is to be killed: whichever process drives it notices
+        (kills work across the processes sharing a home). Saving it ended forgets it."""
+        ...
+
+    def kill_requested(self, execution_id: str) -> bool:
+        """Whether a kill of the execution was requested (and it has not ended since)."""
+        ...
+
     def acquire_slot(self, execution: Execution, limit: int) -> bool:
         """Store the execution (in state RUNNING) only if fewer than ``limit`` other executions
         of its flow are running, in one transaction; False (nothing stored) otherwise."""
@@ -81,6 +90,11 @@ class ExecutionRepository(Protocol):
 
     def list_flows(self, *, namespace: str | None = None, q: str | None = None) -> list[StoredFlow]:
         """The latest revision of every flow that is not deleted."""
+        ...
+
+    def flows_stamp(self) -> tuple[int, int, int]:
+        """A value that changes whenever a flow revision is saved or a flow deleted: the
+        scheduler compares it on every tick instead of reading every flow's source."""
         ...
 
     def delete_flow(self, namespace: str, flow_id: str) -> None:

@@ -33,11 +33,18 @@ from plait.state.model import (
     TaskRun,
     format_datetime,
     parse_datetime,
+    utcnow,
 )
 from plait.state.sqlite_cache import TaskCacheTable
 from plait.state.sqlite_flows import FlowStore
 from plait.state.sqlite_kv import KVStoreTable
-from plait.state.sqlite_schema import MIGRATIONS, UPSERT_RUN, run_row, store_execution
+from plait.state.sqlite_schema import (
+    MIGRATIONS,
+    UPSERT_RUN,
+    forget_kill,
+    run_row,
+    store_execution,
+)
 from plait.state.sqlite_triggers import TriggerStore
 
 T = TypeVar("T")
@@ -180,6 +187,7 @@ class SqliteRepository(FlowStore, TriggerStore, KVStoreTable, TaskCacheTable):
     def save(self, execution: Execution) -> None:
         with self._write() as conn:
             store_execution(conn, execution)
+            forget_kill(conn, execution)
             conn.execute("DELETE FROM task_runs WHERE execution_id = ?", (execution.id,))
             conn.executemany(
                 UPSERT_RUN, [run_row(execution.id, run) for run in execution.task_runs]
@@ -188,8 +196,22 @@ class SqliteRepository(FlowStore, TriggerStore, KVStoreTable, TaskCacheTable):
     def save_state(self, execution: Execution, runs: Sequence[TaskRun]) -> None:
         with self._write() as conn:
             store_execution(conn, execution)
+            forget_kill(conn, execution)
             if runs:
                 conn.executemany(UPSERT_RUN, [run_row(execution.id, run) for run in runs])
+
+    def request_kill(self, execution_id: str) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO kill_requests (execution_id, requested) VALUES (?, ?)",
+                (execution_id, format_datetime(utcnow())),
+            )
+
+    def kill_requested(self, execution_id: str) -> bool:
+        found = self._read_one(
+            "SELECT 1 FROM kill_requests WHERE execution_id = ?", (execution_id,)
+        )
+        return found is not None
 
     def acquire_slot(self, execution: Execution, limit: int) -> bool:
         with self._write() as conn:

@@ -103,6 +103,14 @@ class FlowStore:
             found = [f for f in found if q.lower() in f"{f.namespace}.{f.flow_id}".lower()]
         return found
 
+    def flows_stamp(self) -> tuple[int, int, int]:
+        """Revisions are only ever added and deletions only ever set flags, so the count of
+        revisions, the newest row and the count of deleted ones change with every change."""
+        count, newest, deleted = self._read_one(
+            "SELECT count(*), coalesce(max(rowid), 0), coalesce(sum(deleted), 0) FROM flows", ()
+        )
+        return int(count), int(newest), int(deleted)
+
     def delete_flow(self, namespace: str, flow_id: str) -> None:
         self.get_flow(namespace, flow_id)  # NotFoundError when absent or already deleted
         with self._write() as conn:

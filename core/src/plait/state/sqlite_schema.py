@@ -66,6 +66,12 @@ def store_execution(conn: sqlite3.Connection, execution: Execution) -> None:
         conn.execute(UPSERT, row)
 
 
+def forget_kill(conn: sqlite3.Connection, execution: Execution) -> None:
+    """An ended execution's kill request is done with (a restart must not be killed by it)."""
+    if execution.state.is_terminal:
+        conn.execute("DELETE FROM kill_requests WHERE execution_id = ?", (execution.id,))
+
+
 def execution_row(execution: Execution) -> tuple[Any, ...]:
     return (
         execution.id,
@@ -173,6 +179,12 @@ MIGRATIONS: tuple[Migration, ...] = (
             execution_id TEXT NOT NULL,
             created TEXT NOT NULL,
             PRIMARY KEY (namespace, flow_id, task_id, key)
+        )""",
+    ),
+    (
+        """CREATE TABLE kill_requests (
+            execution_id TEXT PRIMARY KEY,
+            requested TEXT NOT NULL
         )""",
     ),
 )
