@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from plait_sdk.schema import is_dynamic, outputs_schema, properties_schema
@@ -111,6 +111,46 @@ def examples_section(declared: TaskType | TriggerType) -> str:
     return "\n\n".join(parts)
 
 
+def properties_section(
+    schema: Mapping[str, Any], definitions: Definitions, intro: str, *, kind: str
+) -> list[str]:
+    """The ``## Properties`` section of a task (with its dynamic column) or trigger page."""
+    if not schema.get("properties"):
+        return ["## Properties", intro, f"This {kind} type has no properties of its own."]
+    table_text = properties_table(schema, definitions, dynamic_column=kind == "task")
+    return ["## Properties", intro, table_text]
+
+
+def common_keys_schema(properties: dict[str, Any], *, kind: str) -> dict[str, Any]:
+    """The keys every task (or trigger) accepts, as a schema to print: ``id`` and ``type`` first."""
+    return {
+        "properties": {
+            "id": properties.pop("id"),
+            "type": {"type": "string", "description": f"The {kind} type: an id or an alias."},
+            **properties,
+        },
+        "required": ["id", "type"],
+    }
+
+
+def types_section(
+    title: str,
+    declared: Sequence[tuple[Any, str]],
+    page_path: Callable[[Any], str],
+) -> str:
+    """The index's table of task (or trigger) types, each linked to its page."""
+    rows = [
+        [
+            f"[{code(one.type)}]({page_path(one)})",
+            code(distribution),
+            summary_and_details(one.description())[0],
+            ", ".join(code(alias) for alias in one.aliases),
+        ]
+        for one, distribution in declared
+    ]
+    return "\n\n".join([title, table(["Type", "Plugin", "What it does", "Also written"], rows)])
+
+
 def task_page(task: TaskType, distribution: str) -> str:
     summary, details = summary_and_details(task.description())
     facts = [["Type", code(task.type)], ["Plugin", code(distribution)]]
@@ -123,21 +163,16 @@ def task_page(task: TaskType, distribution: str) -> str:
         if name not in COMMON_TASK_KEYS  # the kernel reads those itself, as in the flow schema
     }
     definitions = schema.get("definitions", {})
-    properties = [
-        "## Properties",
+    intro = (
         "Dynamic properties may hold `{{ ... }}` expressions, rendered when the task runs. "
         f"Every task also accepts the [keys every task accepts](../index.md#{COMMON_KEYS_ANCHOR}) "
-        "(`id`, `type`, `timeout`...).",
-    ]
-    if schema.get("properties"):
-        properties.append(properties_table(schema, definitions, dynamic_column=True))
-    else:
-        properties.append("This task type has no properties of its own.")
+        "(`id`, `type`, `timeout`...)."
+    )
     return page(
         f"# {summary}",
         details,
         table(["", ""], facts),
-        *properties,
+        *properties_section(schema, definitions, intro, kind="task"),
         *nested_sections(schema, definitions),
         _outputs_section(task),
         examples_section(task),
@@ -145,15 +180,7 @@ def task_page(task: TaskType, distribution: str) -> str:
 
 
 def common_keys_section() -> str:
-    properties = common_task_properties()
-    common = {
-        "properties": {
-            "id": properties.pop("id"),
-            "type": {"type": "string", "description": "The task type: an id or an alias."},
-            **properties,
-        },
-        "required": ["id", "type"],
-    }
+    common = common_keys_schema(common_task_properties(), kind="task")
     definitions = {RETRY_DEFINITION: retry_definition()}
     return "\n\n".join(
         [
@@ -166,15 +193,4 @@ def common_keys_section() -> str:
 
 
 def task_types_section(tasks: Sequence[tuple[TaskType, str]]) -> str:
-    rows = [
-        [
-            f"[{code(task.type)}]({task_page_path(task)})",
-            code(distribution),
-            summary_and_details(task.description())[0],
-            ", ".join(code(alias) for alias in task.aliases),
-        ]
-        for task, distribution in tasks
-    ]
-    return "\n\n".join(
-        ["## Task types", table(["Type", "Plugin", "What it does", "Also written"], rows)]
-    )
+    return types_section("## Task types", tasks, task_page_path)

@@ -6,7 +6,14 @@ from collections.abc import Sequence
 
 from plait.plugins import TriggerType
 from plait.schema.describe import summary_and_details
-from plait.schema.docs_tasks import examples_section, nested_sections, properties_table
+from plait.schema.docs_tasks import (
+    common_keys_schema,
+    examples_section,
+    nested_sections,
+    properties_section,
+    properties_table,
+    types_section,
+)
 from plait.schema.markdown import code, page, table
 from plait.schema.triggers import (
     common_trigger_properties,
@@ -30,38 +37,25 @@ def trigger_page(trigger: TriggerType, distribution: str) -> str:
         facts.append(["Fires", f"Under `plait server`, it {kind}."])
     schema = trigger_properties_schema(trigger)
     definitions = schema.get("definitions", {})
-    properties = [
-        "## Properties",
+    intro = (
         "Properties are read as written (unless their description says they are rendered); "
         "the values of `inputs` may hold `{{ ... }}` "
         "expressions reading `{{ trigger.* }}`, rendered each time the trigger fires. Every "
         f"trigger also accepts the [keys every trigger accepts](../index.md#"
-        f"{COMMON_TRIGGER_KEYS_ANCHOR}) (`id`, `type`, `description`, `disabled`).",
-    ]
-    if schema.get("properties"):
-        properties.append(properties_table(schema, definitions, dynamic_column=False))
-    else:
-        properties.append("This trigger type has no properties of its own.")
+        f"{COMMON_TRIGGER_KEYS_ANCHOR}) (`id`, `type`, `description`, `disabled`)."
+    )
     return page(
         f"# {summary}",
         details,
         table(["", ""], facts),
-        *properties,
+        *properties_section(schema, definitions, intro, kind="trigger"),
         *nested_sections(schema, definitions),
         examples_section(trigger),
     )
 
 
 def common_trigger_keys_section() -> str:
-    properties = common_trigger_properties()
-    common = {
-        "properties": {
-            "id": properties.pop("id"),
-            "type": {"type": "string", "description": "The trigger type: an id or an alias."},
-            **properties,
-        },
-        "required": ["id", "type"],
-    }
+    common = common_keys_schema(common_trigger_properties(), kind="trigger")
     return "\n\n".join(
         [
             "## Keys every trigger accepts",
@@ -73,15 +67,4 @@ def common_trigger_keys_section() -> str:
 
 
 def trigger_types_section(triggers: Sequence[tuple[TriggerType, str]]) -> str:
-    rows = [
-        [
-            f"[{code(trigger.type)}]({trigger_page_path(trigger)})",
-            code(distribution),
-            summary_and_details(trigger.description())[0],
-            ", ".join(code(alias) for alias in trigger.aliases),
-        ]
-        for trigger, distribution in triggers
-    ]
-    return "\n\n".join(
-        ["## Trigger types", table(["Type", "Plugin", "What it does", "Also written"], rows)]
-    )
+    return types_section("## Trigger types", triggers, trigger_page_path)
