@@ -21,6 +21,7 @@ from plait.errors import (
     StorageError,
 )
 from plait.flows import limits
+from plait.state.kv import KVKeyError
 from plait.state.model import json_default
 from plait.storage.internal import StorageNotFoundError
 
@@ -63,6 +64,8 @@ def to_response(exc: Exception) -> JSON:
     """The JSON error for an exception raised while handling a request."""
     if isinstance(exc, BodyTooLarge):
         return error(413, str(exc))
+    if isinstance(exc, KVKeyError):  # a key that breaks the key rule, as Kestra answers
+        return error(422, str(exc))
     if isinstance(exc, FlowValidationError):
         return error(422, str(exc), problems=problem_document(exc))
     if isinstance(exc, NotFoundError | StorageNotFoundError):
@@ -107,6 +110,19 @@ async def bounded_body(request: Request, limit: limits.Limit, what: str) -> byte
             raise BodyTooLarge(limits.size_problem(what, None, limit))
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def json_body(request: Request) -> Any:
+    """The request's JSON body, bounded like an input text; None when the body is empty or is
+    not JSON (the handler then says what it expected)."""
+    data = await bounded_body(request, limits.INPUT_BYTES, "the JSON body")
+    text = data.decode("utf-8", errors="replace")
+    try:
+        return limits.load_json(text) if text.strip() else None
+    except limits.JsonLimitError as exc:
+        raise PlaitError(f"the JSON body: {exc}") from None
+    except json.JSONDecodeError:
+        return None
 
 
 async def with_body(

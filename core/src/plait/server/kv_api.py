@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from plait.errors import NotFoundError, PlaitError
 from plait.flows import limits
-from plait.server.http import bounded_body, endpoint, error, runtime, with_body
+from plait.server.http import bounded_body, endpoint, error, json_body, runtime, with_body
 from plait.state.kv import KVKeyError, NamespaceKV, parse_ttl, value_from_text
 
 
@@ -20,28 +20,16 @@ def _store(request: Request) -> NamespaceKV:
     return NamespaceKV(runtime(request).engine.repository, request.path_params["namespace"])
 
 
-def _key_errors(fn: Any) -> Any:
-    """A key that breaks the rule is 422, as in Kestra (other errors keep their status)."""
-
-    def handle(request: Request) -> Any:
-        try:
-            return fn(request)
-        except KVKeyError as exc:
-            return error(422, str(exc))
-
-    handle.__name__ = fn.__name__
-    handle.__doc__ = fn.__doc__
-    return handle
-
-
-@_key_errors
-def _list(request: Request) -> Any:
+@endpoint
+def list_keys(request: Request) -> Any:
+    """GET /namespaces/{namespace}/kv: the keys that have not expired, with their dates."""
     store = _store(request)
     return [entry.to_document() for entry in store.entries()]
 
 
-@_key_errors
-def _get(request: Request) -> Any:
+@endpoint
+def get_value(request: Request) -> Any:
+    """GET /namespaces/{namespace}/kv/{key}: ``{type, value}``."""
     store = _store(request)
     key = request.path_params["key"]
     entry = store.entry(key)
@@ -63,8 +51,9 @@ def _put(request: Request, body: str) -> Any:
     return Response(status_code=200)
 
 
-@_key_errors
-def _delete(request: Request) -> Any:
+@endpoint
+def delete_value(request: Request) -> Any:
+    """DELETE /namespaces/{namespace}/kv/{key}: true when the key held a value."""
     return _store(request).delete(request.path_params["key"])
 
 
@@ -84,20 +73,10 @@ def _deleted(store: NamespaceKV, key: str) -> bool:
         return False
 
 
-async def list_keys(request: Request) -> Response:
-    """GET /namespaces/{namespace}/kv: the keys that have not expired, with their dates."""
-    return await endpoint(_list)(request)
-
-
-async def get_value(request: Request) -> Response:
-    """GET /namespaces/{namespace}/kv/{key}: ``{type, value}``."""
-    return await endpoint(_get)(request)
-
-
 async def put_value(request: Request) -> Response:
     """PUT /namespaces/{namespace}/kv/{key}: store the body (JSON, else text); a ``ttl`` header
     (ISO-8601 duration) makes it expire."""
-    return await with_body(request, _value_body, _key_errors(lambda body: _put(request, body)))
+    return await with_body(request, _value_body, lambda body: _put(request, body))
 
 
 async def _value_body(request: Request) -> str:
@@ -105,18 +84,9 @@ async def _value_body(request: Request) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-async def delete_value(request: Request) -> Response:
-    """DELETE /namespaces/{namespace}/kv/{key}: true when the key held a value."""
-    return await endpoint(_delete)(request)
-
-
 async def delete_values(request: Request) -> Response:
     """DELETE /namespaces/{namespace}/kv ``{keys: [...]}``: ``{keys}`` actually deleted."""
-    try:
-        payload = await request.json()
-    except ValueError:
-        payload = None
-    return await endpoint(lambda r: _delete_keys(r, payload))(request)
+    return await with_body(request, json_body, lambda payload: _delete_keys(request, payload))
 
 
 def routes() -> list[Route]:

@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from plait.errors import NotFoundError, PlaitError
 from plait.flows import limits
-from plait.server.http import bounded_body, endpoint, paged, with_body
+from plait.server.http import bounded_body, endpoint, json_body, paged, with_body
 from plait.server.scheduler import Scheduler
 
 WEBHOOK_BYTES = limits.Limit("PLAIT_MAX_WEBHOOK_BYTES", 10 * 1024 * 1024)
@@ -96,8 +96,7 @@ def search(request: Request) -> Any:
 async def set_disabled(request: Request) -> Response:
     """POST /triggers/set-disabled/by-triggers ``{triggers: [{namespace, flowId, triggerId}],
     disabled}``: enable or disable triggers; ``{count}``."""
-    payload = await request.json()
-    return await endpoint(lambda _: _set_disabled(request, payload))(request)
+    return await with_body(request, json_body, lambda payload: _set_disabled(request, payload))
 
 
 def _set_disabled(request: Request, payload: Any) -> Any:
