@@ -15,14 +15,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import statistics
-import tempfile
 import time
 from collections.abc import Iterator
 from unittest import mock
 
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from kernel import chain  # benchmarks/kernel.py: this script's folder is on sys.path
-from plait.api import Engine
+from kernel import per_task_overhead  # benchmarks/kernel.py: this script's folder is on sys.path
 from plait.builtin import filters
 from plait.expressions import ExpressionEngine, budget, engine, sandbox, text
 
@@ -69,23 +67,8 @@ def without_budget() -> Iterator[None]:
 
 def run_chain(tasks: int, repeat: int, with_budget: bool) -> list[float]:
     """Milliseconds per task for ``repeat`` whole runs of the chain on a fresh engine."""
-    flow_text = chain(tasks)
-    figures = []
-    with (
-        tempfile.TemporaryDirectory() as home,
-        contextlib.nullcontext() if with_budget else without_budget(),
-    ):
-        plait = Engine.create(home=home)
-        try:
-            plait.run(plait.load(flow_text))  # warm: template cache, SQLite pages
-            for _ in range(repeat):
-                started = time.perf_counter()
-                execution = plait.run(plait.load(flow_text))
-                figures.append((time.perf_counter() - started) * 1000 / tasks)
-                assert str(execution.state) == "SUCCESS"
-        finally:
-            plait.close()
-    return figures
+    with contextlib.nullcontext() if with_budget else without_budget():
+        return per_task_overhead(tasks, repeat)
 
 
 def render_micros(with_budget: bool, number: int = 20_000) -> float:

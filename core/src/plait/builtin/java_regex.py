@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from plait.expressions import budget
 from plait.expressions.budget import check_size
+from plait.expressions.guards import check_replace
 
 if TYPE_CHECKING:
     import regex  # imported by the first pattern compiled: most runs use none
@@ -59,8 +60,7 @@ def java_search(pattern: str, text: str) -> regex.Match[str] | None:
 
 
 def _seconds_left() -> float:
-    left = budget.remaining()
-    return budget.RenderLimits.from_env().seconds if left is None else max(left, 0.001)
+    return max(budget.seconds_left(), 0.001)  # a timeout of 0 would mean none
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,8 +119,5 @@ def _group(match: regex.Match[str], key: int | str) -> str:
 def sized_replace(text: str, old: str, new: str, count: int = -1) -> str:
     """``text.replace(old, new, count)``, failing first when the result would be over the
     render's size limit (a short text whose every character is replaced by a long one)."""
-    occurrences = text.count(old) if old else len(text) + 1
-    if count >= 0:
-        occurrences = min(occurrences, count)
-    check_size(len(text) + occurrences * (len(new) - len(old)), "a text")
+    check_replace(text, old, new, count)
     return text.replace(old, new, count)

@@ -101,10 +101,7 @@ class JqPool:
     def results(self, program: str, text: str) -> list[Any]:
         """All results of ``program`` on the JSON ``text``, within the render's budget."""
         _refuse_modules(program)
-        left = budget.remaining()
-        deadline = time.monotonic() + (
-            budget.RenderLimits.from_env().seconds if left is None else left
-        )
+        deadline = time.monotonic() + budget.seconds_left()
         if not self._slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
             raise budget.out_of_time()
         try:

@@ -123,6 +123,13 @@ def remaining() -> float | None:
     return None if budget is None else max(0.0, budget.deadline - time.monotonic())
 
 
+def seconds_left() -> float:
+    """Seconds left to the render in progress; outside a render, the configured render time
+    (for work such as jq or a regex that must bound itself)."""
+    left = remaining()
+    return RenderLimits.from_env().seconds if left is None else left
+
+
 def check_time() -> None:
     """Fail when the render in progress has run out of time."""
     budget = _active.get()

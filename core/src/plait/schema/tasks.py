@@ -14,7 +14,7 @@ children at any depth, exactly as they do for the flow's own ``tasks``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from plait_sdk.flowable import TASKS_KEY, task_lists
@@ -24,7 +24,7 @@ from plait_sdk.task import DYNAMIC_KEY
 from plait.flows.ids import TASK_ID, IdRule
 from plait.flows.loader import LOG_LEVELS, RETRY_TYPES
 from plait.flows.model import COMMON_TASK_KEYS
-from plait.plugins import TaskType
+from plait.plugins import TaskType, TriggerType
 from plait.schema.describe import (
     DEFINITIONS_PREFIX,
     Definitions,
@@ -384,11 +384,12 @@ def type_names(task_types: Mapping[str, Any]) -> list[tuple[str, Any]]:
     return [*canonical, *aliases]
 
 
-def _enum_description(name: str, task: TaskType) -> str:
-    summary, _ = summary_and_details(task.description())
-    if name == task.type:
+def _enum_description(name: str, declared: TaskType | TriggerType) -> str:
+    """A task or trigger type's summary, for the name it is listed under (id or alias)."""
+    summary, _ = summary_and_details(declared.description())
+    if name == declared.type:
         return summary
-    return f"{summary} (another name of `{task.type}`)"
+    return f"{summary} (another name of `{declared.type}`)"
 
 
 def task_item_schema(task_types: Mapping[str, TaskType]) -> dict[str, Any]:
@@ -397,13 +398,12 @@ def task_item_schema(task_types: Mapping[str, TaskType]) -> dict[str, Any]:
     The base ``type`` has no title or description of its own, so that hovering over a task's
     type shows its type's definition (what the task does and outputs) rather than a generic text.
     """
-    return layered_item_schema(task_types, common_task_properties(), _enum_description)
+    return layered_item_schema(task_types, common_task_properties())
 
 
 def layered_item_schema(
     types: Mapping[str, Any],
     base: dict[str, Any],
-    enum_description: Callable[[str, Any], str],
 ) -> dict[str, Any]:
     """One entry of a list of typed items (tasks, triggers): ``base`` (the keys every item
     has), ``type`` an enum of every id and alias, then ``if`` the type is one of a class's names
@@ -419,7 +419,7 @@ def layered_item_schema(
             "type": {
                 "type": "string",
                 "enum": [name for name, _ in names],
-                "markdownEnumDescriptions": [enum_description(n, cls) for n, cls in names],
+                "markdownEnumDescriptions": [_enum_description(n, cls) for n, cls in names],
             },
             **base,
         },

@@ -163,17 +163,10 @@ def canonical_triggers(trigger_types: Mapping[str, TriggerType]) -> list[tuple[s
     return sorted({cls.type: cls for cls in trigger_types.values()}.items())
 
 
-def _enum_description(name: str, trigger: TriggerType) -> str:
-    summary, _ = summary_and_details(trigger.description())
-    if name == trigger.type:
-        return summary
-    return f"{summary} (another name of `{trigger.type}`)"
-
-
 def trigger_item_schema(trigger_types: Mapping[str, TriggerType]) -> dict[str, Any]:
     """The schema of one entry of ``triggers``: the base layer and one ``if``/``then`` per
     type (the base ``type`` has no description, so hovering shows the type's own)."""
-    return layered_item_schema(trigger_types, common_trigger_properties(), _enum_description)
+    return layered_item_schema(trigger_types, common_trigger_properties())
 
 
 def trigger_definitions(
