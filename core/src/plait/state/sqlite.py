@@ -214,13 +214,13 @@ class SqliteRepository(FlowStore, TriggerStore, KVStoreTable, TaskCacheTable):
         return found is not None
 
     def acquire_slot(self, execution: Execution, limit: int) -> bool:
+        # A queued execution asks again and again: look without the write lock first, so that
+        # waiting does not compete with the running executions' saves; decide under the lock.
+        sql, params = _running_beside(execution)
+        if self._read_one(sql, params)[0] >= limit:
+            return False
         with self._write() as conn:
-            (running,) = conn.execute(
-                "SELECT count(*) FROM executions WHERE namespace = ? AND flow_id = ? "
-                f"AND id != ? AND state IN ({', '.join('?' * len(SLOT_STATES))})",
-                (execution.namespace, execution.flow_id, execution.id, *SLOT_STATES),
-            ).fetchone()
-            if running >= limit:
+            if conn.execute(sql, params).fetchone()[0] >= limit:
                 return False
             store_execution(conn, execution)
             return True
@@ -347,3 +347,13 @@ class SqliteRepository(FlowStore, TriggerStore, KVStoreTable, TaskCacheTable):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _running_beside(execution: Execution) -> tuple[str, tuple[Any, ...]]:
+    """The query counting the executions of the same flow that hold a concurrency slot, other
+    than ``execution``."""
+    return (
+        "SELECT count(*) FROM executions WHERE namespace = ? AND flow_id = ? "
+        f"AND id != ? AND state IN ({', '.join('?' * len(SLOT_STATES))})",
+        (execution.namespace, execution.flow_id, execution.id, *SLOT_STATES),
+    )
