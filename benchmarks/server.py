@@ -133,16 +133,7 @@ def running_server() -> Iterator[Server]:
             )
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + START_TIMEOUT
-            while True:
-                if process.poll() is not None:
-                    sys.exit(f"the server exited {process.returncode}: {log.read_text()[-2000:]}")
-                with contextlib.suppress(httpx.TransportError):
-                    if httpx.get(url + "/health", timeout=1).status_code == 200:
-                        break
-                if time.monotonic() > deadline:
-                    sys.exit(f"the server did not answer /health in {START_TIMEOUT:.0f} s")
-                time.sleep(0.05)
+            wait_healthy(url, process, log)
             yield Server(url, process.pid)
         finally:
             process.send_signal(signal.SIGTERM)
@@ -151,6 +142,21 @@ def running_server() -> Iterator[Server]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(10)
+
+
+def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Return once ``url``/health answers; exit with the server's stderr (``log``) if it
+    exited, or after START_TIMEOUT."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        if process.poll() is not None:
+            sys.exit(f"the server exited {process.returncode}: {log.read_text()[-2000:]}")
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(url + "/health", timeout=1).status_code == 200:
+                return
+        if time.monotonic() > deadline:
+            sys.exit(f"the server did not answer /health in {START_TIMEOUT:.0f} s")
+        time.sleep(0.05)
 
 
 def store(server: Server, text: str) -> None:

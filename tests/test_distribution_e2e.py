@@ -135,7 +135,7 @@ def test_the_artifact_holds_wheelhouse_lock_config_and_installer(build: Path) ->
         "requirements.lock",
         "wheelhouse",
     ]
-    assert {"plait==0.1.0", "plait-sdk==1.2.0", "plait-http==0.1.0", "plait-python==0.1.0"} <= set(
+    assert {"plait==0.1.0", "plait-sdk==1.3.0", "plait-http==0.1.0", "plait-python==0.1.0"} <= set(
         pins
     )
     assert {"httpx", "docker", "pydantic", "jq"} <= names

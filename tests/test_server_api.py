@@ -879,6 +879,9 @@ def test_logs_filters_download_and_follow(api: httpx.Client) -> None:
     only_y = api.get(base, params={"taskRunId": y_run["id"]}).json()
     assert [line["message"] for line in only_y] == ["value y"]
     assert api.get(base, params={"taskId": "nope"}).json() == []
+    rest = api.get(base, params={"after": 2}).json()
+    assert [line["message"] for line in rest] == messages[2:]
+    assert_error(api.get(base, params={"after": "-1"}), 400, "after")
 
     download = api.get(f"{base}/download", params={"minLevel": "INFO"})
     assert download.status_code == 200

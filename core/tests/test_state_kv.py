@@ -202,17 +202,3 @@ def test_the_kv_and_task_cache_tables_come_with_the_latest_schema(tmp_path: Path
         version = raw.execute("PRAGMA user_version").fetchone()[0]
     assert {"kv", "task_cache"} <= tables
     assert version == SCHEMA_VERSION
-
-
-def test_cached_outputs_are_found_by_task_and_key_within_the_ttl(repo: SqliteRepository) -> None:
-    repo.cache_outputs("dev", "f", "t", "k1", {"value": 1}, "exec1", since=None)
-    assert repo.cached_outputs("dev", "f", "t", "k1", since=None) == ({"value": 1}, "exec1")
-    assert repo.cached_outputs("dev", "f", "t", "k2", since=None) is None
-    assert repo.cached_outputs("dev", "f", "other", "k1", since=None) is None
-    assert repo.cached_outputs("dev", "g", "t", "k1", since=None) is None
-    later = utcnow() + dt.timedelta(seconds=1)
-    assert repo.cached_outputs("dev", "f", "t", "k1", since=later) is None
-    # Caching again replaces the entry; entries older than the ttl are dropped.
-    repo.cache_outputs("dev", "f", "t", "k2", {"value": 2}, "exec2", since=later)
-    assert repo.cached_outputs("dev", "f", "t", "k1", since=None) is None
-    assert repo.cached_outputs("dev", "f", "t", "k2", since=None) == ({"value": 2}, "exec2")

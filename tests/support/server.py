@@ -10,7 +10,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,7 +53,8 @@ def server_env(home: Path, extra: Mapping[str, str] | None = None) -> dict[str, 
     return env
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within 10 s."""
     if process.poll() is not None:
         return
     process.send_signal(signal.SIGTERM)
@@ -72,8 +73,9 @@ def running_server(
     host: str = "127.0.0.1",
     headers: Mapping[str, str] | None = None,
     timeout: float = START_TIMEOUT,
+    args: Sequence[str] = (),
 ) -> Iterator[Server]:
-    """Start ``plait server`` on ``home`` (created if missing) and a free port; yield it once
+    """Start ``plait server ARGS`` on ``home`` (created if missing) and a free port; yield it once
     ``/health`` answers (fail with the server's stderr if it does not within ``timeout``); stop
     it with SIGTERM (then SIGKILL) on exit. The client talks to 127.0.0.1 whatever ``host``."""
     home.mkdir(parents=True, exist_ok=True)
@@ -83,7 +85,7 @@ def running_server(
     stderr_path = logs / "stderr.txt"
     with (logs / "stdout.txt").open("wb") as out, stderr_path.open("wb") as err:
         process = subprocess.Popen(
-            [*PLAIT, "server", "--host", host, "--port", str(port)],
+            [*PLAIT, "server", "--host", host, "--port", str(port), *args],
             stdout=out,
             stderr=err,
             env=server_env(home, env),
@@ -96,7 +98,7 @@ def running_server(
         yield Server(url, client, home, process, stderr_path)
     finally:
         client.close()
-        _stop(process)
+        stop_process(process)
 
 
 def _wait_healthy(
@@ -115,7 +117,7 @@ def _wait_healthy(
         except httpx.TransportError:
             pass
         time.sleep(0.1)
-    _stop(process)
+    stop_process(process)
     raise AssertionError(
         f"plait server did not answer /health within {timeout:.0f}s; stderr:\n"
         + stderr.read_text(errors="replace")

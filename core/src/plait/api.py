@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from plait.config import Settings
 from plait.distribution import check_defaults, installed_distribution
@@ -19,16 +19,22 @@ from plait.errors import PlaitError
 from plait.executor.events import ExecutionListener
 from plait.executor.masking import SecretMasker
 from plait.executor.prepare import new_execution
-from plait.executor.queue import EmbeddedQueue
+from plait.executor.queue import EmbeddedQueue, WorkQueue
 from plait.executor.restart import copy_files, find_start, prepare_restart, replay_runs
-from plait.executor.runner import ExecutionRun
+from plait.executor.runner import ExecutionRun, driver_id
 from plait.executor.worker import Worker
 from plait.expressions import ExpressionEngine
 from plait.flows import Flow, PluginDefault, check_flow
 from plait.plugins import Registry, build_registry
+from plait.state.documents import open_repository
 from plait.state.model import Execution
 from plait.state.repository import ExecutionRepository
 from plait.storage.internal import InternalStorage
+
+if TYPE_CHECKING:
+    from plait_sdk.queue import WorkQueueStore
+
+    from plait.executor.worker_pool import WorkerPool
 
 PLUGIN_INDEX = Path("cache", "plugins")
 """Where, under the home, the plugin index is kept (see :mod:`plait.plugin_index`)."""
@@ -43,9 +49,14 @@ class Engine:
     expressions: ExpressionEngine
     repository: ExecutionRepository
     storage: InternalStorage
+    task_workers: bool = True
+    """Whether this process runs task runs: with a repository that carries a shared work queue
+    (PostgreSQL), a pool of workers in this process pulls from it (``plait server --no-worker``
+    leaves that to ``plait worker`` processes); otherwise the embedded queue's threads do."""
     _threads: list[threading.Thread] = field(default_factory=list)
     _worker: Worker | None = None
-    _queue: EmbeddedQueue | None = None
+    _queue: WorkQueue | None = None
+    _pool: WorkerPool | None = None
     _start_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -56,7 +67,7 @@ class Engine:
         return self._worker
 
     @property
-    def queue(self) -> EmbeddedQueue:
+    def queue(self) -> WorkQueue:
         """The work queue between this engine's executor and its worker threads."""
         self._start_workers()
         assert self._queue is not None
@@ -66,7 +77,27 @@ class Engine:
         with self._start_lock:
             if self._worker is None:
                 self._worker = Worker()
-                self._queue = EmbeddedQueue(self._worker.run, self._worker.cancel)
+                store = self.shared_queue_store()
+                if store is None:
+                    self._queue = EmbeddedQueue(self._worker.run, self._worker.cancel)
+                else:
+                    self._start_shared(store)
+
+    def shared_queue_store(self) -> WorkQueueStore | None:
+        """The repository's work queue shared by processes (PostgreSQL's); None when it has
+        none (SQLite: task runs run in the process that drives their execution)."""
+        from plait.executor.shared_queue import shared_store
+
+        return shared_store(self.repository)
+
+    def _start_shared(self, store: WorkQueueStore) -> None:
+        from plait.executor.shared_queue import SharedQueue, lease_seconds
+        from plait.executor.worker_pool import WorkerPool, default_concurrency
+
+        lease = lease_seconds()
+        self._queue = SharedQueue(store, driver_id(), lease)
+        if self.task_workers:
+            self._pool = WorkerPool(self, store, default_concurrency(), lease).start()
 
     @classmethod
     def create(
@@ -98,7 +129,9 @@ class Engine:
             settings=settings,
             registry=registry,
             expressions=ExpressionEngine(registry.filters, registry.functions),
-            repository=repository_factory(settings.home, settings.repository_options),
+            repository=open_repository(
+                repository_factory, settings.home, settings.repository_options
+            ),
             storage=InternalStorage(storage_factory(settings.home, settings.storage_options)),
         )
 
@@ -158,7 +191,7 @@ class Engine:
     ) -> ExecutionRun:
         """The execution made runnable again and stored, ready to ``execute(resume=True)``."""
         run = ExecutionRun.stored(self, self.repository.get(execution_id), listener)
-        prepare_restart(run.index)
+        prepare_restart(run.index, self.repository)
         self.repository.save(run.execution)
         return run
 
@@ -220,6 +253,8 @@ class Engine:
     def close(self) -> None:
         for thread in self._threads:
             thread.join()
+        if self._pool is not None:
+            self._pool.stop()
         if self._queue is not None:
             self._queue.close()
         self.repository.close()

@@ -12,6 +12,9 @@ if TYPE_CHECKING:
     from plait.distribution import Distribution
 
 HOME_ENV = "PLAIT_HOME"
+REPOSITORY_ENV = "PLAIT_REPOSITORY"
+"""Names the repository (``sqlite``, ``postgres``...) whatever the distribution's ``state`` says:
+the same installation runs on one machine with SQLite and scaled out on PostgreSQL."""
 DEFAULT_STORAGE = "local"
 DEFAULT_REPOSITORY = "sqlite"
 
@@ -29,7 +32,9 @@ class Settings:
         cls, home: Path | str | None = None, distribution: Distribution | None = None
     ) -> Settings:
         """``home``, else ``PLAIT_HOME``, else the distribution's ``home``, else ``~/.plait``;
-        storage and state as the distribution sets them, else the built-in local ones."""
+        storage and state as the distribution sets them, else the built-in local ones;
+        ``PLAIT_REPOSITORY`` overrides the state's type (keeping the distribution's options only
+        when it names the same type)."""
         from plait.distribution import expand_location, expand_options
 
         chosen = home or os.environ.get(HOME_ENV)
@@ -38,10 +43,12 @@ class Settings:
         resolved = Path(chosen or Path.home() / ".plait").expanduser().resolve()
         storage = distribution.storage if distribution else None
         state = distribution.state if distribution else None
+        repository = os.environ.get(REPOSITORY_ENV) or (state.type if state else None)
+        same = state is not None and state.type == repository
         return cls(
             home=resolved,
             storage=storage.type if storage else DEFAULT_STORAGE,
             storage_options=expand_options(storage.options, resolved) if storage else {},
-            repository=state.type if state else DEFAULT_REPOSITORY,
-            repository_options=expand_options(state.options, resolved) if state else {},
+            repository=repository or DEFAULT_REPOSITORY,
+            repository_options=expand_options(state.options, resolved) if same else {},
         )

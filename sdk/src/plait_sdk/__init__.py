@@ -5,7 +5,15 @@ published with an entry point in the ``plait`` group.
 """
 
 from plait_sdk.context import RunContext, SubflowRun, TaskLogger, TaskStorage
-from plait_sdk.errors import TaskFailure, UnsafePathError, os_error_message, reporting_os_errors
+from plait_sdk.errors import (
+    StateError,
+    StateNotFound,
+    StateUnavailable,
+    TaskFailure,
+    UnsafePathError,
+    os_error_message,
+    reporting_os_errors,
+)
 from plait_sdk.expressions import ExpressionServices, needs_context
 from plait_sdk.flowable import (
     Branch,
@@ -17,16 +25,18 @@ from plait_sdk.flowable import (
     tasks_prop,
 )
 from plait_sdk.hookspecs import hookimpl
+from plait_sdk.state import STATE_CONTRACT, StateStore
 from plait_sdk.task import Example, Task, TaskOutputs, TaskProperties, output, prop
 
 SDK_MAJOR = 1
 """Plugins declare the SDK major they were built for (``PLAIT_SDK_MAJOR`` in the plugin module);
 the kernel refuses plugins built for another major."""
 
-__version__ = "1.2.0"
+__version__ = "1.3.0"
 
 __all__ = [
     "SDK_MAJOR",
+    "STATE_CONTRACT",
     "Branch",
     "Example",
     "ExpressionServices",
@@ -34,6 +44,10 @@ __all__ = [
     "FlowableTask",
     "Plan",
     "RunContext",
+    "StateError",
+    "StateNotFound",
+    "StateStore",
+    "StateUnavailable",
     "SubflowRun",
     "Task",
     "TaskFailure",

@@ -84,3 +84,18 @@ def reporting_os_errors(
         if message is None:
             raise
         raise error(message) from exc
+
+
+class StateError(Exception):
+    """A state store (``plait_sdk.state.StateStore``) could not do what was asked; the message
+    is the whole story. The engine turns it into its own user-facing error (no traceback)."""
+
+
+class StateNotFound(StateError):
+    """No execution, flow revision or other record matches what was asked for (or an id prefix
+    matches several executions)."""
+
+
+class StateUnavailable(StateError):
+    """The store's backend cannot be reached (a database server down for longer than the
+    store retries); the message names the backend without credentials."""

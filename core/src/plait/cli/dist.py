@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -132,12 +133,24 @@ def _plugins(registry: Registry) -> list[dict[str, Any]]:
     return list(merged.values())
 
 
+_URL_PASSWORD = re.compile(r"(://[^/:@\s]*:)[^/\s]*@")
+"""The password of a URL (``postgresql://user:PASSWORD@host``), up to its last ``@``."""
+_PAIR_PASSWORD = re.compile(r"(\bpassword\s*=\s*)\S+")
+
+
+def _hide_password(value: Any) -> Any:
+    """An option value as ``plait dist info`` may show it: passwords (a DSN's) masked."""
+    if not isinstance(value, str):
+        return value
+    return _PAIR_PASSWORD.sub(r"\1***", _URL_PASSWORD.sub(r"\1***@", value))
+
+
 def _backend(name: str, options: dict[str, Any], home: Path) -> dict[str, Any]:
     """A backend as configured, with the location the built-in ones use by default."""
     from plait.builtin.storage import DATABASE_FILE, STORAGE_FOLDER
 
     defaults = {"local": ("root", home / STORAGE_FOLDER), "sqlite": ("path", home / DATABASE_FILE)}
-    shown = dict(options)
+    shown = {key: _hide_password(value) for key, value in options.items()}
     if name in defaults:
         key, location = defaults[name]
         shown.setdefault(key, str(location))

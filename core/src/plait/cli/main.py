@@ -60,6 +60,7 @@ COMMANDS = {
     "schema": ("plait.cli.schema", "schema"),
     "docs": ("plait.cli.docs", "docs"),
     "server": ("plait.cli.server", "server"),
+    "worker": ("plait.cli.worker", "worker"),
 }
 """The built-in commands: name -> (module, attribute)."""
 

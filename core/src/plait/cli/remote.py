@@ -221,8 +221,11 @@ class Client:
                 return
             time.sleep(RECONNECT_SECONDS)
 
-    def logs(self, execution_id: str, task_id: str | None = None) -> list[LogEntry]:
-        found = self.call("GET", f"/logs/{_quote(execution_id)}", params={"taskId": task_id})
+    def logs(self, execution_id: str, task_id: str | None = None, after: int = 0) -> list[LogEntry]:
+        """The lines, without the first ``after`` (a parameter of plait's server: a follower
+        asks only for the lines it has not shown)."""
+        params = {"taskId": task_id, "after": after or None}
+        found = self.call("GET", f"/logs/{_quote(execution_id)}", params=params)
         return [
             LogEntry(
                 execution_id=doc.get("executionId") or execution_id,

@@ -257,10 +257,10 @@ def follow_remote(client: Client, execution_id: str, *, as_json: bool) -> NoRetu
     execution: Execution | None = None
     try:
         for execution in client.watch(execution_id):
-            entries = client.logs(execution.id)
-            for entry in entries[shown:]:
+            entries = client.logs(execution.id, after=shown)
+            for entry in entries:
                 progress.log(entry)
-            shown = max(shown, len(entries))
+            shown += len(entries)
             progress.show(execution)
     except KeyboardInterrupt:
         progress.close()

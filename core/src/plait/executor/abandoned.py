@@ -5,6 +5,7 @@ carried on with ``plait executions restart``; ``plait server`` resumes them itse
 from __future__ import annotations
 
 from plait.executor.restart import driver_alive
+from plait.executor.shared_queue import shared_store
 from plait.state.model import Execution, State, end_attempt
 from plait.state.repository import ExecutionRepository
 
@@ -12,7 +13,10 @@ UNFINISHED = (State.CREATED, State.QUEUED, State.RUNNING, State.RESTARTED, State
 
 
 def abandoned(repository: ExecutionRepository) -> list[Execution]:
-    """Unfinished executions whose driving process is gone (only this host's are known)."""
+    """Unfinished executions whose driving process is gone (only this host's are known). None
+    on a shared repository: servers carry such executions on (see plait.server.takeover)."""
+    if shared_store(repository) is not None:
+        return []
     found, _ = repository.search(states=[str(s) for s in UNFINISHED], size=10_000)
     return [e for e in found if e.driver and not driver_alive(e)]
 

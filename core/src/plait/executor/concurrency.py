@@ -22,15 +22,18 @@ def take_slot(run: ExecutionRun) -> bool:
     concurrency = run.flow.concurrency
     execution = run.execution
     if concurrency is None:
-        execution.transition(State.RUNNING)
+        if execution.state is not State.RUNNING:  # resumed (taken over): no second entry
+            execution.transition(State.RUNNING)
         return True
     repository = run.engine.repository
     while True:
         previous = execution.state
-        execution.transition(State.RUNNING)
+        if previous is not State.RUNNING:
+            execution.transition(State.RUNNING)
         if repository.acquire_slot(execution, concurrency.limit):
             return True
-        execution.history.pop()  # not running after all
+        if previous is not State.RUNNING:
+            execution.history.pop()  # not running after all
         execution.state = previous
         reason = (
             f"{concurrency.limit} execution(s) of {execution.namespace}.{execution.flow_id} "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import threading
 from collections.abc import Callable, Mapping
@@ -169,7 +170,10 @@ class TaskRunContext:
     def working_dir(self) -> Path:
         if self._working_dir is None:
             path = self._run.engine.settings.home / "work" / self.execution_id / self.taskrun_id
-            path.mkdir(parents=True, exist_ok=True)
+            try:
+                path.mkdir(parents=True, exist_ok=True)
+            except FileNotFoundError:  # the execution's folder, just made, was removed (empty)
+                path.mkdir(parents=True, exist_ok=True)  # by another task run's cleanup
             self._working_dir = path
         return self._working_dir
 
@@ -231,8 +235,12 @@ class TaskRunContext:
         return self.task_id, self.taskrun_id
 
     def cleanup(self) -> None:
+        """Remove the task run's working directory, and the execution's folder above it once
+        empty: on a worker machine nothing else would (the driver removes it on its own)."""
         if self._working_dir is not None:
             shutil.rmtree(self._working_dir, ignore_errors=True)
+            with contextlib.suppress(OSError):  # another task run of the execution uses it
+                self._working_dir.parent.rmdir()
 
 
 def safe_cache_name(name: str) -> str:

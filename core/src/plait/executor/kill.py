@@ -10,7 +10,7 @@ import copy
 
 from plait.errors import ConflictError
 from plait.executor.abandoned import end_killed
-from plait.executor.restart import driver_alive
+from plait.executor.restart import driven
 from plait.state.model import Execution, State
 from plait.state.repository import ExecutionRepository
 
@@ -22,7 +22,7 @@ def request_kill(repository: ExecutionRepository, execution_id: str) -> Executio
     if execution.state.is_terminal:
         raise ConflictError(f"execution {execution.id} already ended {execution.state}")
     repository.request_kill(execution.id)
-    if execution.driver and not driver_alive(execution):
+    if execution.driver and not driven(execution, repository):
         end_killed(repository, execution, f"killed; its driver ({execution.driver}) was gone")
         return execution
     answer = copy.deepcopy(execution)

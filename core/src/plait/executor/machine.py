@@ -239,11 +239,11 @@ class Machine:
                 run.transition(State.SKIPPED)
                 self._ended.append(run)
                 return
-            if not self.hooks.is_flowable(task):
+            if run.state is not State.RUNNING:  # resumed on its way: its history says so
                 run.transition(State.RUNNING)
+            if not self.hooks.is_flowable(task):
                 self.hooks.dispatch(run, task)
                 return
-            run.transition(State.RUNNING)
             plan = self.hooks.plan(run, task)
         except Exception as exc:  # PlaitError or TaskFailure: the run fails, the flow goes on
             run.error = str(exc)

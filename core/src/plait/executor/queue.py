@@ -22,11 +22,14 @@ from __future__ import annotations
 import os
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from plait.state.model import Attempt, State
+from plait.state.model import Attempt, Execution, State, TaskRun
+
+if TYPE_CHECKING:
+    from plait.state.repository import ExecutionRepository
 
 WORKER_THREADS_ENV = "PLAIT_WORKER_THREADS"
 DEFAULT_WORKER_THREADS = 64
@@ -54,6 +57,30 @@ class WorkResult:
 
 
 class WorkQueue(Protocol):
+    def open(self, execution_id: str) -> None:
+        """Start driving an execution: receive its results (a shared queue also takes the
+        lease on driving it, so that no other process does)."""
+        ...
+
+    def release(self, execution_id: str) -> None: ...
+
+    def commit(
+        self,
+        repository: ExecutionRepository,
+        execution: Execution,
+        runs: Sequence[TaskRun],
+        items: Sequence[WorkItem],
+    ) -> None:
+        """Save a state change, then submit the items it causes (a shared queue does both in
+        one transaction of the repository's database)."""
+        ...
+
+    def adoptable(self, execution_id: str) -> dict[str, int]:
+        """Task run id -> attempt of the items the queue still holds for the execution (queued,
+        running or with a result waiting): a driver resuming it awaits them instead of running
+        them again. The embedded queue holds nothing once its process is gone."""
+        ...
+
     def submit(self, item: WorkItem) -> None: ...
 
     def results(self, execution_id: str, timeout: float) -> list[WorkResult]:
@@ -92,6 +119,20 @@ class EmbeddedQueue:
     def release(self, execution_id: str) -> None:
         with self._lock:
             self._inboxes.pop(execution_id, None)
+
+    def commit(
+        self,
+        repository: ExecutionRepository,
+        execution: Execution,
+        runs: Sequence[TaskRun],
+        items: Sequence[WorkItem],
+    ) -> None:
+        repository.save_state(execution, runs)
+        for item in items:
+            self.submit(item)
+
+    def adoptable(self, execution_id: str) -> dict[str, int]:
+        return {}
 
     def submit(self, item: WorkItem) -> None:
         self._items.put(item)

@@ -19,6 +19,7 @@ from typing import Any
 
 from plait.errors import PlaitError
 from plait.executor.driving import driven_here
+from plait.executor.shared_queue import shared_store
 from plait.executor.variables import RunIndex
 from plait.state.model import Execution, State, TaskRun, end_attempt
 from plait.storage import uris
@@ -27,17 +28,26 @@ from plait.storage.internal import InternalStorage
 HANDLER_KEYS = (("errors",), ("finally",))
 
 
-def check_restartable(execution: Execution) -> None:
+def check_restartable(execution: Execution, repository: object | None = None) -> None:
     if execution.state.is_successful:
         raise PlaitError(
             f"execution {execution.id} ended {execution.state}: there is nothing to restart "
             f"(`plait executions replay {execution.id}` runs it again as a new execution)"
         )
-    if not execution.state.is_terminal and driver_alive(execution):
+    if not execution.state.is_terminal and driven(execution, repository):
         raise PlaitError(
             f"execution {execution.id} is {execution.state} and still driven by process "
             f"{execution.driver}; kill it first, or wait for it to end"
         )
+
+
+def driven(execution: Execution, repository: object | None = None) -> bool:
+    """Whether a live process drives the execution: on a shared repository, whether a driver
+    (on any machine) holds its lease; otherwise whether its driver process runs."""
+    store = None if repository is None else shared_store(repository)
+    if store is not None:
+        return bool(store.drivers([execution.id]))
+    return driver_alive(execution)
 
 
 def driver_alive(execution: Execution) -> bool:
@@ -70,10 +80,11 @@ def _handler_runs(index: RunIndex) -> set[str]:
     return found
 
 
-def prepare_restart(index: RunIndex) -> None:
-    """Turn a FAILED, KILLED or abandoned execution back into a runnable one, in place."""
+def prepare_restart(index: RunIndex, repository: object | None = None) -> None:
+    """Turn a FAILED, KILLED or abandoned execution back into a runnable one, in place (the
+    ``repository`` tells, when shared, whether another machine still drives it)."""
     execution = index.execution
-    check_restartable(execution)
+    check_restartable(execution, repository)
     dropped = _handler_runs(index)
     execution.task_runs = [run for run in execution.task_runs if run.id not in dropped]
     for run_id in dropped:

@@ -6,6 +6,7 @@ process can resume (``plait executions restart``)."""
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import socket
 import threading
@@ -84,6 +85,9 @@ class ExecutionRun:
         self.outputs._explain = missing_output_reason(self.index, self.outputs)
         self.machine = Machine(self.index, self)
         self.cancelled = False
+        self.leaving = False
+        """Set by another thread: stop driving, leaving the execution as stored for another
+        process to carry on (a server stopping on a shared repository)."""
         self._stop = stop
         self._next_kill_check = 0.0
         self._lock = threading.RLock()
@@ -91,22 +95,62 @@ class ExecutionRun:
         self._contexts: dict[str, TaskRunContext] = {}
         self._submitted: dict[str, WorkItem] = {}
         self._pending: list[WorkItem] = []
+        self._adopted: dict[str, int] | None = None
+        """On resume: the attempts the queue still holds, by task run id (see ``_adopt``)."""
+        self._positions: dict[str, int] | None = None
+        """Where each task run is in ``execution.task_runs``, once :meth:`refresh` needed it."""
 
     @classmethod
     def stored(
-        cls, engine: EngineServices, execution: Execution, listener: ExecutionListener | None = None
+        cls,
+        engine: EngineServices,
+        execution: Execution,
+        listener: ExecutionListener | None = None,
+        *,
+        flow: Flow | None = None,
     ) -> ExecutionRun:
-        """An execution read back from the repository, with its flow revision and the outputs
-        its task runs recorded: for evaluating expressions after the fact or resuming it
+        """An execution read back from the repository, with its flow revision (read unless
+        given: a worker keeps the revisions it loaded) and the outputs its task runs recorded:
+        for evaluating expressions after the fact, resuming it or running one of its task runs
         (secrets stay masked: only the masked values were stored)."""
-        stored = engine.repository.get_flow(
-            execution.namespace, execution.flow_id, execution.flow_revision
-        )
-        flow = engine.load(stored.source, file=f"{execution.namespace}.{execution.flow_id}")
+        if flow is None:
+            stored = engine.repository.get_flow(
+                execution.namespace, execution.flow_id, execution.flow_revision
+            )
+            flow = engine.load(stored.source, file=f"{execution.namespace}.{execution.flow_id}")
         view = cls(engine, flow, execution, listener)
         view.inputs = dict(execution.inputs)
         for run in execution.task_runs:
             view._store_outputs(run)
+        return view
+
+    def refresh(self, changed: Execution) -> None:
+        """Bring a copy read with :meth:`stored` up to date: ``changed`` is the execution as
+        stored now with only the task runs stored since this copy was read or refreshed (a
+        worker reads those instead of the whole execution for every task run it runs)."""
+        with self._lock:  # task runs of this execution may be rendering in other threads
+            order = self.execution.task_runs.copy()  # views running keep the list they had
+            if self._positions is None:
+                self._positions = {run.id: place for place, run in enumerate(order)}
+            for run in changed.task_runs:
+                place = self._positions.setdefault(run.id, len(order))
+                if place == len(order):
+                    order.append(run)
+                else:
+                    order[place] = run
+                self.index.runs[run.id] = run
+                self._store_outputs(run)
+            changed.task_runs = order
+            self.execution = self.index.execution = changed
+            self.inputs = dict(changed.inputs)
+
+    def for_task_run(self) -> ExecutionRun:
+        """A view of this run for one task run on a worker: it shares the task runs and
+        outputs (a refresh updates them for every view) and their lock, but is stopped on its
+        own, so that a lost claim stops only its task run, not the others of the execution."""
+        view = copy.copy(self)
+        view.cancelled = False
+        view._contexts = {}
         return view
 
     # -- variables and rendering -------------------------------------------------------------
@@ -284,10 +328,26 @@ class ExecutionRun:
         return plan
 
     def dispatch(self, run: TaskRun, task: TaskDef) -> None:
+        if self._adopted is not None and self._adopt(run):
+            return
         # Stored with the run: a crash leaves the attempt visible (a restart marks it KILLED).
         run.attempts.append(Attempt.new())
         self.listener.task_started(self.execution, run)
         self._pending.append(WorkItem(self.execution.id, run.id, len(run.attempts)))
+
+    def _adopt(self, run: TaskRun) -> bool:
+        """Resuming: await the run's open attempt when the queue still holds it (queued, on a
+        worker, or its result waiting) instead of running it again; an open attempt the queue
+        does not hold went with the process that drove it: it failed, a new one starts."""
+        assert self._adopted is not None
+        attempt = self._adopted.pop(run.id, None)
+        open_attempt = bool(run.attempts) and not run.attempts[-1].state.is_terminal
+        if open_attempt and attempt == len(run.attempts):
+            self.listener.task_started(self.execution, run)
+            self._submitted[run.id] = WorkItem(self.execution.id, run.id, attempt)
+            return True
+        end_attempt(run, State.FAILED)
+        return False
 
     def ended(self, run: TaskRun) -> None:
         if run.error and not run.attempts and run.state is State.FAILED:
@@ -303,18 +363,21 @@ class ExecutionRun:
 
     def _drive(self, resume: bool) -> Execution:
         engine, execution = self.engine, self.execution
-        engine.worker.register(self)
         engine.queue.open(execution.id)
+        engine.worker.register(self)
         try:
             execution.driver = driver_id()
             if not take_slot(self):
                 return execution
             if resume:
+                self._adopted = engine.queue.adoptable(execution.id)
                 self.machine.resume()
             else:
                 self.machine.start()
             self._flush()
             while self.machine.result is None:
+                if self.leaving:
+                    return execution
                 if self.stop_requested():
                     self._kill()
                     break
@@ -323,28 +386,29 @@ class ExecutionRun:
                     self._record(result)
                 if results:
                     self._flush()
+            if execution.state is not State.KILLED:
+                # Before the lease goes: no other driver may take over an execution ending.
+                self._finish(self.machine.result or State.FAILED)
         except KeyboardInterrupt:  # Ctrl-C or SIGTERM (the CLI turns it into this): record it
             if execution.state is State.QUEUED:
                 end_unstarted(self, State.KILLED, "killed while queued")
-            else:
+            elif not execution.state.is_terminal:
                 self._kill()
             raise
         finally:
             engine.worker.unregister(self)
             engine.queue.release(execution.id)
-        if execution.state is not State.KILLED:
-            self._finish(self.machine.result or State.FAILED)
         return execution
 
     def _flush(self) -> None:
-        """Save what changed, then hand the new leaf runs to the workers."""
+        """Save what changed and hand the new leaf runs to the workers (in the same
+        transaction when the queue lives in the repository's database)."""
         changed = list(self.machine.changed.values())
         self.machine.changed.clear()
-        self.engine.repository.save_state(self.execution, changed)
         pending, self._pending = self._pending, []
         for item in pending:
             self._submitted[item.taskrun_id] = item
-            self.engine.queue.submit(item)
+        self.engine.queue.commit(self.engine.repository, self.execution, changed, pending)
 
     def _record(self, result: WorkResult) -> None:
         item = self._submitted.get(result.taskrun_id)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from plait.config import Settings
     from plait.executor.events import ExecutionListener
-    from plait.executor.queue import EmbeddedQueue
+    from plait.executor.queue import WorkQueue
     from plait.executor.runner import ExecutionRun
     from plait.executor.worker import Worker
     from plait.expressions import ExpressionEngine
@@ -36,7 +36,7 @@ class EngineServices(Protocol):
     def worker(self) -> Worker: ...
 
     @property
-    def queue(self) -> EmbeddedQueue: ...
+    def queue(self) -> WorkQueue: ...
 
     def load(self, source: str | Path, *, file: str | None = None) -> Flow: ...
 

@@ -51,7 +51,7 @@ def flow_document(stored: StoredFlow, *, source: bool = True) -> dict[str, Any]:
         id=stored.flow_id,
         namespace=stored.namespace,
         revision=stored.revision,
-        deleted=False,
+        deleted=stored.deleted,
         updated=stored.created,
     )
     if source:

@@ -35,26 +35,50 @@ def log_document(entry: LogEntry, execution: Any) -> dict[str, Any]:
     }
 
 
+def at_least(entries: list[LogEntry], level: str) -> list[LogEntry]:
+    """The lines at ``level`` or above (``WARNING`` is ``WARN``); an unknown level is the
+    user's mistake, named with the levels there are."""
+    level = LEVEL_ALIASES.get(level.upper(), level.upper())
+    if level not in LEVELS:
+        raise PlaitError(f"unknown log level {level!r} (levels: {', '.join(LEVELS)})")
+    threshold = LEVELS.index(level)
+    return [e for e in entries if LEVELS.index(e.level) >= threshold]
+
+
 def _selected(request: Request) -> tuple[Any, list[LogEntry]]:
-    """The execution and its log lines, filtered by ``minLevel``, ``taskId``, ``taskRunId``."""
+    """The execution and its log lines, filtered by ``minLevel``, ``taskId``, ``taskRunId``,
+    without the first ``after`` (plait's parameter) of the task's stored lines."""
     repository = runtime(request).engine.repository
     execution = repository.get(request.path_params["execution_id"])
     params = request.query_params
-    entries = repository.logs(execution.id, task_id=params.get("taskId"))
+    after = _offset(params.get("after"))
+    return execution, _filtered(
+        request, repository.logs(execution.id, task_id=params.get("taskId"), after=after)
+    )
+
+
+def _filtered(request: Request, entries: list[LogEntry]) -> list[LogEntry]:
+    params = request.query_params
     level = params.get("minLevel")
     if level:
-        level = LEVEL_ALIASES.get(level.upper(), level.upper())
-        if level not in LEVELS:
-            raise PlaitError(f"unknown log level {level!r} (levels: {', '.join(LEVELS)})")
-        entries = [e for e in entries if LEVELS.index(e.level) >= LEVELS.index(level)]
+        entries = at_least(entries, level)
     if params.get("taskRunId"):
         entries = [e for e in entries if e.taskrun_id == params["taskRunId"]]
-    return execution, entries
+    return entries
+
+
+def _offset(text: str | None) -> int:
+    if not text:
+        return 0
+    if not text.isdigit():
+        raise PlaitError(f"after must be a number of log lines, got {text!r}")
+    return int(text)
 
 
 @endpoint
 def logs(request: Request) -> Any:
-    """GET /logs/{executionId}?minLevel&taskId&taskRunId: the lines, in order."""
+    """GET /logs/{executionId}?minLevel&taskId&taskRunId&after: the lines, in order (``after``,
+    plait's: without the first N stored lines of the selection by task)."""
     execution, entries = _selected(request)
     return [log_document(entry, execution) for entry in entries]
 
@@ -81,14 +105,19 @@ async def follow(request: Request) -> Response:
     except PlaitError as exc:  # no such execution (404), an unknown level (400)
         return to_response(exc)
 
+    repository = runtime(request).engine.repository
+    task_id = request.query_params.get("taskId")
+
     async def events() -> AsyncIterator[str]:
-        sent = 0
+        read = 0  # stored lines read so far: each poll asks for the new ones only
         while not await request.is_disconnected():
-            _, entries = await run_in_threadpool(_selected, request)
-            for entry in entries[sent:]:
+            entries = await run_in_threadpool(
+                repository.logs, execution.id, task_id=task_id, after=read
+            )
+            read += len(entries)
+            for entry in _filtered(request, entries):
                 data = json.dumps(log_document(entry, execution), ensure_ascii=False)
                 yield sse("progress", data)
-            sent = len(entries)
             await anyio.sleep(FOLLOW_POLL_SECONDS)
 
     return StreamingResponse(events(), media_type="text/event-stream")

@@ -12,19 +12,18 @@ from typing import Any
 from plait.api import Engine
 from plait.errors import ConflictError, PlaitError
 from plait.executor.abandoned import abandoned
+from plait.executor.flow_cache import FlowCache
 from plait.executor.kill import request_kill
 from plait.executor.runner import ExecutionRun
 from plait.flows import Flow
 from plait.state.model import Execution, StoredFlow
-
-FLOW_CACHE_SIZE = 256
 
 
 class ServerRuntime:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._running: dict[str, tuple[ExecutionRun, threading.Thread]] = {}
-        self._flows: dict[tuple[str, str, int], Flow] = {}
+        self._flows = FlowCache(engine)
         self._lock = threading.Lock()
 
     def start(self, run: ExecutionRun, action: Callable[[], Any] | None = None) -> Execution:
@@ -60,15 +59,7 @@ class ServerRuntime:
 
     def stored_flow(self, stored: StoredFlow) -> Flow:
         """A stored revision, read and validated once (revisions never change)."""
-        key = (stored.namespace, stored.flow_id, stored.revision)
-        flow = self._flows.get(key)
-        if flow is None:
-            flow = self.engine.load(stored.source, file=f"{stored.namespace}.{stored.flow_id}")
-            with self._lock:
-                if len(self._flows) >= FLOW_CACHE_SIZE:
-                    self._flows.pop(next(iter(self._flows)))
-                self._flows[key] = flow
-        return flow
+        return self._flows.get(stored)
 
     def wait(self, execution_id: str, timeout: float | None = None) -> Execution:
         """The execution once it ended (or when ``timeout`` passed), as stored."""
@@ -99,6 +90,20 @@ class ServerRuntime:
         run = self.engine.replaying(execution_id, start=start)
         return self.start(run, lambda: self.engine.execute(run, resume=True))
 
+    def drives(self, execution_id: str) -> bool:
+        with self._lock:
+            return execution_id in self._running
+
+    def take_over(self, execution_id: str) -> Execution | None:
+        """Carry on an execution another server drove (this one holds its lease now): from
+        its stored task runs, awaiting the work the queue still holds for it. None when it
+        ended meanwhile (its driver finished it after the scan read it)."""
+        execution = self.engine.repository.get(execution_id)
+        if execution.state.is_terminal:
+            return None
+        run = ExecutionRun.stored(self.engine, execution)
+        return self.start(run, lambda: self.engine.execute(run, resume=True))
+
     def recover(self) -> list[str]:
         """Carry on the executions left RUNNING by a process that is gone (a server killed
         mid-run): they resume from their stored task runs."""
@@ -111,11 +116,15 @@ class ServerRuntime:
             resumed.append(execution.id)
         return resumed
 
-    def close(self) -> None:
+    def close(self, *, kill: bool = True) -> None:
+        """Stop driving: kill the executions (their task runs stop), or with ``kill`` false
+        (a shared repository) leave them running for another server, or this one restarted."""
         with self._lock:
             running = list(self._running.values())
         for run, _ in running:
-            if run._stop is not None:
+            if not kill:
+                run.leaving = True
+            elif run._stop is not None:
                 run._stop.set()
         for _, thread in running:
             thread.join(30)

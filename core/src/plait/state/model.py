@@ -398,3 +398,6 @@ class StoredFlow:
     revision: int
     source: str
     created: dt.datetime
+    deleted: bool = False
+    """Whether the flow was deleted after this revision was saved (``flow_revisions`` lists
+    such revisions too; saving the flow again starts a new revision that is not)."""

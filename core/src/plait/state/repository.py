@@ -71,8 +71,12 @@ class ExecutionRepository(Protocol):
         """Store log lines, all of them or none."""
         ...
 
-    def logs(self, execution_id: str, *, task_id: str | None = None) -> list[LogEntry]:
-        """Log lines of an execution (optionally of one task), in the order they were appended."""
+    def logs(
+        self, execution_id: str, *, task_id: str | None = None, after: int = 0
+    ) -> list[LogEntry]:
+        """Log lines of an execution (optionally of one task), in the order they were appended,
+        without the first ``after`` of them: a follower asks only for the lines it has not
+        shown, so following a long run does not re-read it all on every poll."""
         ...
 
     def save_flow(self, namespace: str, flow_id: str, source: str) -> int:

@@ -26,6 +26,8 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, TypeVar
 
+from plait_sdk.state import SLOT_STATES
+
 from plait.errors import NotFoundError, PlaitError
 from plait.state.model import (
     Execution,
@@ -58,8 +60,6 @@ AMBIGUOUS_SHOWN = 5
 _BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 _PROGRAMMING_ERRORS = (sqlite3.ProgrammingError, sqlite3.IntegrityError, sqlite3.InterfaceError)
 _MAX_CHAR = "\U0010ffff"
-SLOT_STATES = ("RUNNING", "RESTARTED", "KILLING", "PAUSED")
-"""States in which an execution holds one of its flow's concurrency slots."""
 
 
 def _is_busy(exc: sqlite3.Error) -> bool:
@@ -319,7 +319,9 @@ class SqliteRepository(FlowStore, TriggerStore, KVStoreTable, TaskCacheTable):
                 rows,
             )
 
-    def logs(self, execution_id: str, *, task_id: str | None = None) -> list[LogEntry]:
+    def logs(
+        self, execution_id: str, *, task_id: str | None = None, after: int = 0
+    ) -> list[LogEntry]:
         sql = (
             "SELECT execution_id, task_id, taskrun_id, level, message, timestamp FROM logs "
             "WHERE execution_id = ?"
@@ -328,7 +330,7 @@ class SqliteRepository(FlowStore, TriggerStore, KVStoreTable, TaskCacheTable):
         if task_id is not None:
             sql += " AND task_id = ?"
             params.append(task_id)
-        rows = self._read(sql + " ORDER BY seq", params)
+        rows = self._read(sql + " ORDER BY seq LIMIT -1 OFFSET ?", [*params, max(after, 0)])
         return [
             LogEntry(exec_id, task, taskrun, level, message, parse_datetime(stamp))
             for exec_id, task, taskrun, level, message, stamp in rows

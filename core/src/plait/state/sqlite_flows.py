@@ -46,7 +46,10 @@ class FlowStore:
             return revision
 
     def get_flow(self, namespace: str, flow_id: str, revision: int | None = None) -> StoredFlow:
-        sql = "SELECT revision, source, created FROM flows WHERE namespace = ? AND flow_id = ?"
+        sql = (
+            "SELECT revision, source, created, deleted FROM flows "
+            "WHERE namespace = ? AND flow_id = ?"
+        )
         params: list[Any] = [namespace, flow_id]
         if revision is not None:
             sql += " AND revision = ?"
@@ -56,7 +59,9 @@ class FlowStore:
         row = self._read_one(sql + " ORDER BY revision DESC LIMIT 1", params)
         if row is None:
             raise NotFoundError(self._missing_flow(namespace, flow_id, revision))
-        return StoredFlow(namespace, flow_id, int(row[0]), row[1], parse_datetime(row[2]))
+        return StoredFlow(
+            namespace, flow_id, int(row[0]), row[1], parse_datetime(row[2]), bool(row[3])
+        )
 
     def _missing_flow(self, namespace: str, flow_id: str, revision: int | None) -> str:
         latest = self._read_one(
@@ -74,13 +79,16 @@ class FlowStore:
 
     def flow_revisions(self, namespace: str, flow_id: str) -> list[StoredFlow]:
         rows = self._read(
-            "SELECT revision, source, created FROM flows WHERE namespace = ? AND flow_id = ? "
-            "ORDER BY revision",
+            "SELECT revision, source, created, deleted FROM flows "
+            "WHERE namespace = ? AND flow_id = ? ORDER BY revision",
             (namespace, flow_id),
         )
         if not rows:
             raise NotFoundError(self._missing_flow(namespace, flow_id, None))
-        return [StoredFlow(namespace, flow_id, int(r[0]), r[1], parse_datetime(r[2])) for r in rows]
+        return [
+            StoredFlow(namespace, flow_id, int(r[0]), r[1], parse_datetime(r[2]), bool(r[3]))
+            for r in rows
+        ]
 
     def list_flows(self, *, namespace: str | None = None, q: str | None = None) -> list[StoredFlow]:
         """The latest revision of every flow not deleted, by namespace and id; ``namespace``
