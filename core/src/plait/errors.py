@@ -39,10 +39,22 @@ class FlowValidationError(PlaitError):
 class ExpressionError(PlaitError):
     """An expression failed to render; names the task and the expression at fault."""
 
-    def __init__(self, message: str, *, expression: str | None = None, task_id: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        expression: str | None = None,
+        task_id: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ):
         self.reason = message
         self.expression = expression
         self.task_id = task_id
+        self.line = line
+        """Where the ``{{ }}`` at fault starts in its template (1-based), when known: the UI
+        points at it."""
+        self.column = column
         parts = []
         if task_id:
             parts.append(f"task '{task_id}'")

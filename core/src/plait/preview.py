@@ -36,10 +36,14 @@ def file_rows(uri: str, stream: BinaryIO, rows: int) -> Records | None:
         return _parquet(stream, rows)
     if suffix not in ROW_SUFFIXES | {".csv", ".tsv"}:
         return None
-    head = io.BytesIO(stream.read(HEAD_BYTES))
+    data = stream.read(HEAD_BYTES)
+    head = io.BytesIO(data)
     try:
         if suffix in ROW_SUFFIXES:
-            return _json_lines(head, rows)
+            found = _json_lines(head, rows)
+            if found is None and suffix == ".ion":
+                return _ion(data.decode("utf-8"), rows)
+            return found
         return _csv(head, rows, "\t" if suffix == ".tsv" else ",")
     except (UnicodeDecodeError, csv.Error):
         return None
@@ -96,6 +100,21 @@ def _json_lines(stream: BinaryIO, rows: int) -> Records | None:
             return None  # not JSON lines after all: show it as text
         records.append(value if isinstance(value, dict) else {"value": value})
     return records, len(head) > rows
+
+
+def _ion(text: str, rows: int) -> Records | None:
+    """Kestra's stored results: Ion values (``{name:"x",n:1}``), one a line. The head may
+    end inside a value: what came before it is kept."""
+    from plait.builtin import ion_text
+
+    records: list[dict[str, Any]] = []
+    try:
+        for value in itertools.islice(ion_text.values(text), rows + 1):
+            records.append(value if isinstance(value, dict) else {"value": value})
+    except ion_text.IonError:
+        if not records:
+            return None  # not Ion after all: show it as text
+    return records[:rows], len(records) > rows
 
 
 def _csv(stream: BinaryIO, rows: int, delimiter: str) -> Records:

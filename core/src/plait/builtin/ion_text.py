@@ -17,7 +17,7 @@ import base64
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -79,6 +79,17 @@ def loads(text: str) -> Any:
     if reader.at_end():
         return None
     return reader.value()
+
+
+def values(text: str) -> Iterator[Any]:
+    """Each top-level value of an Ion text in turn (a stored result file holds one a line);
+    raises IonError where the text stops being Ion."""
+    reader = _Reader(text)
+    while True:
+        reader.skip_space()
+        if reader.at_end():
+            return
+        yield reader.value()
 
 
 class _Reader:

@@ -42,7 +42,7 @@ class UndefinedNameError(ExpressionError):
             message += f" at line {line}"
         if reason:
             message += f": {reason}"
-        super().__init__(message, task_id=task_id)
+        super().__init__(message, task_id=task_id, line=line)
         self.expression = expression
         self.missing = name
 
@@ -73,7 +73,10 @@ def translate(error: Exception, prepared: Prepared, task_id: str | None) -> Expr
             reason = f"syntax error at line {where[0]}, column {where[1]}: {reason}"
         else:
             reason = f"syntax error: {reason}"
-        return ExpressionError(reason, expression=expression, task_id=task_id)
+        line, column = where or (None, None)
+        return ExpressionError(
+            reason, expression=expression, task_id=task_id, line=line, column=column
+        )
     if isinstance(error, ExpressionError):
         reason = error.reason
     elif isinstance(error, RecursionError):

@@ -14,12 +14,12 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from plait.server import executions_api, flows_api, kv_api, misc_api, triggers_api
-from plait.server.http import JSON, error, to_response
+from plait.server import executions_api, flows_api, kv_api, misc_api, triggers_api, ui
+from plait.server.http import JSON, error, same_origin, to_response
 from plait.server.runtime import ServerRuntime
 from plait.server.scheduler import Scheduler
 
@@ -28,6 +28,7 @@ USERS_ENV = "PLAIT_SERVER_USERS"
 TOKENS_ENV = "PLAIT_SERVER_TOKENS"
 """Bearer tokens, separated by commas."""
 TENANT = "main"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,9 @@ class Auth:
 
 class AuthMiddleware:
     """Refuses API requests without valid credentials when authentication is configured
-    (``/health`` stays open)."""
+    (``/health`` stays open), and requests that change something sent by another site's page
+    (its ``Origin`` is not this server), which would otherwise ride on a browser's stored
+    credentials."""
 
     def __init__(self, app: ASGIApp, auth: Auth) -> None:
         self.app = app
@@ -83,6 +86,14 @@ class AuthMiddleware:
                 response = error(401, "authentication required")
                 response.headers["WWW-Authenticate"] = 'Basic realm="plait"'
                 await response(scope, receive, send)
+                return
+        if scope["type"] == "http" and scope["method"] not in SAFE_METHODS and not open_path:
+            headers = dict(scope["headers"])
+            origin, host = headers.get(b"origin"), headers.get(b"host")
+            if not same_origin(origin and origin.decode("latin-1"), host and host.decode()):
+                await error(403, "refused: the request was not sent from this server's pages")(
+                    scope, receive, send
+                )
                 return
         await self.app(scope, receive, send)
 
@@ -124,10 +135,12 @@ def build_app(
         return JSON(openapi(routes))
 
     routes: list[BaseRoute] = [
+        Route("/", lambda request: RedirectResponse("/ui/"), methods=["GET"]),
         Route("/health", misc_api.health, methods=["GET"]),
         Route("/api/v1/openapi.json", openapi_document, methods=["GET"]),
         Mount(f"/api/v1/{TENANT}", routes=api_routes()),
         Mount("/api/v1", routes=api_routes()),
+        *ui.routes(),
     ]
 
     async def http_error(request: Request, exc: Exception) -> Response:

@@ -8,9 +8,10 @@ import json
 import re
 import shutil
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from starlette.concurrency import run_in_threadpool
@@ -28,6 +29,7 @@ from plait.errors import (
     StorageError,
 )
 from plait.executor.runner import ExecutionRun
+from plait.executor.services import EngineServices
 from plait.flows import Flow, limits
 from plait.flows.disabled import disabled_problem
 from plait.preview import IMAGE_SUFFIXES, file_rows, json_text, text_head
@@ -46,6 +48,10 @@ from plait.server.http import (
 )
 from plait.state.model import Execution, format_datetime, json_default
 from plait.storage import uris
+from plait.storage.internal import InternalStorage
+
+if TYPE_CHECKING:
+    from plait.server.runtime import ServerRuntime
 
 PREVIEW_ROWS = 100
 PREVIEW_MAX_ROWS = 5000
@@ -69,25 +75,29 @@ def document(execution: Execution) -> dict[str, Any]:
     return doc
 
 
-async def _form_inputs(request: Request, folder: Path) -> dict[str, Any]:
-    """Inputs from a multipart (or urlencoded) body; file parts are saved under ``folder`` and
-    given as local paths, which FILE inputs upload into the execution's storage."""
+async def form_items(request: Request, folder: Path) -> list[tuple[str, str]]:
+    """The fields of a multipart (or urlencoded) body in order, repeated names kept (the UI's
+    multi-selects repeat theirs); file parts are saved under ``folder`` and given as local
+    paths, which FILE inputs upload into the execution's storage. A file part without a file
+    name is a file input left empty in a browser form: it is no value."""
     if "form" not in request.headers.get("content-type", ""):
-        return {}
-    inputs: dict[str, Any] = {}
+        return []
+    items: list[tuple[str, str]] = []
     # Text fields (not file parts, which go to disk) are input values: at most INPUT_BYTES.
     async with request.form(max_part_size=limits.INPUT_BYTES.value()) as form:
         for name, value in form.multi_items():
             if isinstance(value, UploadFile):
+                if not value.filename:
+                    continue
                 target = folder / name
                 target.mkdir(parents=True, exist_ok=True)
-                path = target / Path(value.filename or "upload").name
+                path = target / Path(value.filename).name
                 with path.open("wb") as out:
                     await run_in_threadpool(shutil.copyfileobj, value.file, out)
-                inputs[name] = str(path)
+                items.append((name, str(path)))
             else:
-                inputs[name] = value
-    return inputs
+                items.append((name, value))
+    return items
 
 
 FILTER = re.compile(r"filters\[(\w+)\]\[(\w+)\]")
@@ -121,9 +131,11 @@ def single(filters: dict[str, list[str]], field: str, default: str | None) -> st
     return values[0]
 
 
-def _labels(request: Request) -> dict[str, str]:
+def parse_labels(items: Iterable[str]) -> dict[str, str]:
+    """Labels written ``key:value`` (the API's ``labels`` parameters, the UI's labels field);
+    system labels are the engine's own, except the correlation id a client may set."""
     labels = {}
-    for item in request.query_params.getlist("labels"):
+    for item in items:
         key, sep, value = item.partition(":")
         if not sep or not key:
             raise PlaitError(f"label {item!r} must be written key:value")
@@ -138,7 +150,7 @@ async def create(request: Request) -> Response:
     namespace, flow_id = request.path_params["namespace"], request.path_params["flow_id"]
     with tempfile.TemporaryDirectory(prefix="plait-upload-") as folder:
         try:
-            inputs = await _form_inputs(request, Path(folder))
+            inputs = dict(await form_items(request, Path(folder)))
         except Exception as exc:  # a malformed body
             return error(400, f"could not read the request's inputs: {exc}")
         uploads = Path(folder)
@@ -169,15 +181,29 @@ def _check_file_inputs(flow: Flow, inputs: dict[str, Any], uploads: Path) -> Non
         raise FlowValidationError(problems)
 
 
+def start_execution(
+    server: ServerRuntime,
+    flow: Flow,
+    inputs: dict[str, Any],
+    labels: dict[str, str],
+    uploads: Path,
+) -> Execution:
+    """Start an execution of ``flow`` (a stored revision) with the inputs of a form whose files
+    were saved under ``uploads``; the API's create and the UI's Execute form both start here.
+    Raises ConflictError for a disabled flow, FlowValidationError naming each bad input."""
+    if problem := disabled_problem(flow):
+        raise ConflictError(str(problem))  # as Kestra: 409
+    _check_file_inputs(flow, inputs, uploads)
+    return server.create(flow, inputs, labels)
+
+
 def _create(
     request: Request, namespace: str, flow_id: str, inputs: dict[str, Any], uploads: Path
 ) -> Any:
     server = runtime(request)
     flow = server.stored_flow(server.engine.repository.get_flow(namespace, flow_id))
-    if problem := disabled_problem(flow):
-        raise ConflictError(str(problem))  # as Kestra: 409
-    _check_file_inputs(flow, inputs, uploads)
-    execution = server.create(flow, inputs, _labels(request))
+    labels = parse_labels(request.query_params.getlist("labels"))
+    execution = start_execution(server, flow, inputs, labels, uploads)
     if flag(request, "wait"):
         execution = server.wait(execution.id)
     # Kestra's ExecutionResponse adds where to see the execution: here, its API resource.
@@ -241,10 +267,38 @@ async def _expression(request: Request) -> str:
 
 
 def _evaluate(request: Request, expression: str) -> Any:
-    engine = runtime(request).engine
-    execution = engine.repository.get(request.path_params["execution_id"])
+    found = evaluate_on(
+        runtime(request).engine,
+        request.path_params["execution_id"],
+        request.path_params.get("taskrun_id"),
+        expression,
+    )
+    if found.error is not None:
+        return {"result": None, "error": found.error, "stackTrace": None}
+    value = found.value
+    if not isinstance(value, str):
+        value = json.dumps(value, default=json_default, ensure_ascii=False)
+    return {"result": value, "error": None, "stackTrace": None}
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """An expression's value as a task run sees it (secrets masked), or why it failed: the
+    masked message, and the error itself for where it points (line, column, name)."""
+
+    value: Any = None
+    error: str | None = None
+    exception: PlaitError | None = None
+
+
+def evaluate_on(
+    engine: EngineServices, execution_id: str, taskrun_id: str | None, expression: str
+) -> Evaluation:
+    """Evaluate ``expression`` with the variables task run ``taskrun_id`` had (inside a loop:
+    its iteration's ``taskrun.value``, ``parent``...), or the execution's when None; the eval
+    endpoint and the UI's Render expression box answer the same."""
+    execution = engine.repository.get(execution_id)
     view = ExecutionRun.stored(engine, execution)
-    taskrun_id = request.path_params.get("taskrun_id")
     run = view.index.runs.get(taskrun_id) if taskrun_id else None
     if taskrun_id and run is None:
         raise NotFoundError(f"execution {execution.id} has no task run '{taskrun_id}'")
@@ -252,24 +306,26 @@ def _evaluate(request: Request, expression: str) -> Any:
     try:
         value = view.evaluate(expression, variables, task_id=run.task_id if run else None)
     except PlaitError as exc:
-        return {"result": None, "error": view.masker.mask(str(exc)), "stackTrace": None}
-    value = view.masker.mask_value(value)
-    if not isinstance(value, str):
-        value = json.dumps(value, default=json_default, ensure_ascii=False)
-    return {"result": value, "error": None, "stackTrace": None}
+        return Evaluation(error=view.masker.mask(str(exc)), exception=exc)
+    return Evaluation(value=view.masker.mask_value(value))
 
 
 def _file_uri(request: Request) -> tuple[Execution, str]:
     """The execution and the ``path`` it was asked for, which must be one of its own files."""
     engine = runtime(request).engine
     execution = engine.repository.get(request.path_params["execution_id"])
-    path = request.query_params.get("path", "")
+    return execution, execution_file(execution, request.query_params.get("path", ""))
+
+
+def execution_file(execution: Execution, path: str) -> str:
+    """The ``plait:///`` URI of ``path`` (Kestra's ``kestra:///`` accepted), which must name a
+    file of ``execution`` (not another execution's, nothing outside the storage)."""
     uri = path.replace("kestra:///", uris.URI_PREFIX, 1)
     try:
         uris.key_in_execution(uri, execution.namespace, execution.flow_id, execution.id)
     except StorageError as exc:
         raise PlaitError(f"invalid path {path!r}: {exc}") from None
-    return execution, uri
+    return uri
 
 
 @endpoint
@@ -313,8 +369,19 @@ def preview(request: Request) -> Any:
         "".encode(encoding)
     except LookupError:
         raise PlaitError(f"Unable to preview using encoding '{encoding}'") from None
+    found = preview_document(runtime(request).engine.storage, uri, rows, encoding)
+    if found["type"] == "LIST":
+        return Response(json_text(found), media_type="application/json")
+    return found
+
+
+def preview_document(
+    storage: InternalStorage, uri: str, rows: int, encoding: str
+) -> dict[str, Any]:
+    """Kestra's FileRender of a stored file: an IMAGE (base64), MARKDOWN text, a LIST of the
+    first ``rows`` records (JSON lines, CSV, Parquet: ``truncated`` when more follow), else
+    TEXT (the first ``rows`` lines). Shared by the API and the UI's preview."""
     suffix = Path(uri).suffix.lower()
-    storage = runtime(request).engine.storage
     with storage.open(uri) as stream:
         if suffix in IMAGE_SUFFIXES:
             content = base64.b64encode(stream.read(PREVIEW_MAX_BYTES + 1)).decode("ascii")
@@ -325,8 +392,7 @@ def preview(request: Request) -> Any:
         found = file_rows(uri, stream, rows)
     if found is not None:
         records, more = found
-        document = json_text(_render(suffix, "LIST", records, more))
-        return Response(document, media_type="application/json")
+        return _render(suffix, "LIST", records, more)
     with storage.open(uri) as stream:
         text = text_head(stream, rows, encoding)
     return _render(suffix, "TEXT", text, truncated=text.endswith("…"))

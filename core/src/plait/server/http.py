@@ -7,6 +7,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -38,6 +39,14 @@ class JSON(JSONResponse):
 
     def render(self, content: Any) -> bytes:
         return json.dumps(content, default=json_default, ensure_ascii=False).encode("utf-8")
+
+
+def same_origin(origin: str | None, host: str | None) -> bool:
+    """Whether a request comes from a page of this server: browsers send ``Origin`` with every
+    POST, PUT and DELETE, so another site's form or script (which would ride on the user's
+    Basic credentials to create, kill or delete) is told apart from ours. No ``Origin``: not a
+    browser (a client, curl, Kestra's SDKs)."""
+    return origin is None or urlsplit(origin).netloc == host
 
 
 def runtime(request: Request) -> ServerRuntime:
