@@ -38,7 +38,8 @@ def is_loopback(host: str) -> bool:
 )
 @user_errors
 def server(host: str, port: int, no_worker: bool) -> None:
-    """Serve Kestra's REST API (under /api/v1 and /api/v1/main) and run executions.
+    """Serve Kestra's REST API (under /api/v1 and /api/v1/main) and the web UI (/ui/), and
+    run executions.
 
     Listens on 127.0.0.1 unless told otherwise; another address needs authentication:
     PLAIT_SERVER_USERS (user:password,...) for basic auth and/or PLAIT_SERVER_TOKENS
