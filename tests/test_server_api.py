@@ -625,6 +625,20 @@ def test_create_without_waiting_then_get_and_search(api: httpx.Client) -> None:
     ).json()
     assert succeeded["total"] == 2
 
+    # Kestra's startDate, endDate and labels (key:value, every one must match)
+    labelled = execute(api, "api.runs", "nap", params={"labels": "team:data"})
+    search = f"{API}/executions/search"
+    mine = api.get(search, params={"flowId": "nap", "labels": "team:data"}).json()
+    assert [e["id"] for e in mine["results"]] == [labelled["id"]]
+    since = {"flowId": "nap", "startDate": labelled["state"]["startDate"]}
+    assert [e["id"] for e in api.get(search, params=since).json()["results"]] == [labelled["id"]]
+    until = {"flowId": "nap", "endDate": second["state"]["startDate"]}
+    assert api.get(search, params=until).json()["total"] == 2
+    both = {"flowId": "nap", "labels": ["team:data", "team:other"]}
+    assert api.get(search, params=both).json()["total"] == 0
+    assert_error(api.get(search, params={"startDate": "yesterday"}), 400, "startDate")
+    assert_error(api.get(search, params={"labels": "nocolon"}), 400, "key:value")
+
 
 # -- eval, follow, kill, restart, replay ---------------------------------------------------------
 

@@ -147,6 +147,29 @@ def test_search_matches_child_namespaces_states_and_pages(repository: ExecutionR
         repository.search(page=0)
 
 
+def test_search_by_start_time_range_and_labels(repository: ExecutionRepository) -> None:
+    ids = {}
+    for minute, team in enumerate(["a", "b", "a", "a"]):
+        execution = make_execution(minute=minute)
+        execution.labels.update({"team": team, "tier": "gold" if minute % 2 else "bronze"})
+        repository.save(execution)
+        ids[minute] = execution.id
+
+    def search(**filters: object) -> tuple[list[str], int]:
+        found, total = repository.search(**filters)  # type: ignore[arg-type]
+        return [e.id for e in found], total
+
+    minute = dt.timedelta(minutes=1)
+    window = {"started_from": BASE + minute, "started_to": BASE + 2 * minute}
+    assert search(**window) == ([ids[2], ids[1]], 2), "both bounds are inclusive"
+    assert search(started_from=BASE + 3 * minute) == ([ids[3]], 1)
+    assert search(labels={"team": "a"}) == ([ids[3], ids[2], ids[0]], 3)
+    assert search(labels={"team": "a", "tier": "gold"}) == ([ids[3]], 1), "every label must match"
+    assert search(labels={"team": "a"}, **window) == ([ids[2]], 1)
+    assert search(labels={"team": "c"}) == ([], 0)
+    assert search(labels={"env": "test"}, size=2, page=2) == ([ids[1], ids[0]], 4)
+
+
 def test_ended_since_is_oldest_end_first_after_the_date(repository: ExecutionRepository) -> None:
     ends = {}
     for minute in (3, 1, 2):

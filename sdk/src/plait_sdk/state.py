@@ -39,7 +39,7 @@ own retries). Every writing method is one transaction: all of it or nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
@@ -142,10 +142,15 @@ class StateStore(Protocol):
         states: Sequence[str] = (),
         page: int = 1,
         size: int = 10,
+        started_from: str | None = None,
+        started_to: str | None = None,
+        labels: Mapping[str, str] | None = None,
     ) -> tuple[list[Document], int]:
         """Page ``page`` (from 1) of ``size`` executions, newest created first, and how many
         match in all. ``namespace`` matches it and its children (``a`` matches ``a.b``, not
-        ``ab``); ``states`` any of them when not empty. ValueError when page or size < 1."""
+        ``ab``); ``states`` any of them when not empty; ``started_from``/``started_to`` (ISO
+        dates) bound the creation date, inclusive; ``labels``: every one of them, with that
+        value. ValueError when page or size < 1."""
         ...
 
     def ended_since(self, after: str, limit: int = 500) -> list[Document]:

@@ -4,6 +4,7 @@ follow over SSE, kill, restart, replay, eval on a task run, and the execution's 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import re
 import shutil
@@ -46,7 +47,7 @@ from plait.server.http import (
     sse,
     with_body,
 )
-from plait.state.model import Execution, format_datetime, json_default
+from plait.state.model import Execution, format_datetime, json_default, parse_datetime
 from plait.storage import uris
 from plait.storage.internal import InternalStorage
 
@@ -219,8 +220,9 @@ def get(request: Request) -> Any:
 
 @endpoint
 def search(request: Request) -> Any:
-    """GET /executions/search (and GET /executions?namespace&flowId&state, or Kestra's
-    ``filters[namespace|flowId|state][EQUALS]``): newest first, paged."""
+    """GET /executions/search (and GET /executions?namespace&flowId&state&startDate&endDate&
+    labels=key:value, or Kestra's ``filters[namespace|flowId|state][EQUALS]``): newest
+    first, paged."""
     params = request.query_params
     filters = query_filters(
         request, {"namespace": ("EQUALS",), "flowId": ("EQUALS",), "state": ("EQUALS", "IN")}
@@ -231,8 +233,33 @@ def search(request: Request) -> Any:
         states=[*params.getlist("state"), *filters.get("state", [])],
         page=int_param(request, "page", 1),
         size=int_param(request, "size", 10, high=1000),
+        started_from=_date_param(request, "startDate"),
+        started_to=_date_param(request, "endDate"),
+        labels=label_filters(params.getlist("labels")),
     )
     return paged([document(e) for e in found], total)
+
+
+def _date_param(request: Request, name: str) -> dt.datetime | None:
+    raw = request.query_params.get(name)
+    if not raw:
+        return None
+    try:
+        value = parse_datetime(raw)
+    except ValueError:
+        raise PlaitError(f"{name} must be an ISO-8601 date-time, got {raw!r}") from None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def label_filters(items: Iterable[str]) -> dict[str, str]:
+    """Label filters written ``key:value`` (blank ones ignored): every one must match."""
+    labels = {}
+    for item in filter(str.strip, items):
+        key, sep, value = item.partition(":")
+        if not sep or not key.strip():
+            raise PlaitError(f"label filter {item!r} must be written key:value")
+        labels[key.strip()] = value.strip()
+    return labels
 
 
 @endpoint

@@ -182,9 +182,19 @@ class DocumentRepository:
         states: Sequence[str] = (),
         page: int = 1,
         size: int = 10,
+        started_from: datetime | None = None,
+        started_to: datetime | None = None,
+        labels: Mapping[str, str] | None = None,
     ) -> tuple[list[Execution], int]:
         found, total = self._store.search(
-            namespace=namespace, flow_id=flow_id, states=states, page=page, size=size
+            namespace=namespace,
+            flow_id=flow_id,
+            states=states,
+            page=page,
+            size=size,
+            started_from=None if started_from is None else format_datetime(started_from),
+            started_to=None if started_to is None else format_datetime(started_to),
+            labels=labels,
         )
         return [Execution.from_document(doc) for doc in found], total
 

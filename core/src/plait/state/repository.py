@@ -6,7 +6,7 @@ store (``register_repositories``) with a server database without touching either
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -62,9 +62,14 @@ class ExecutionRepository(Protocol):
         states: Sequence[str] = (),
         page: int = 1,
         size: int = 10,
+        started_from: datetime | None = None,
+        started_to: datetime | None = None,
+        labels: Mapping[str, str] | None = None,
     ) -> tuple[list[Execution], int]:
         """One page of executions, newest first, and how many match in all; ``namespace``
-        matches its child namespaces too (as Kestra's search does)."""
+        matches its child namespaces too (as Kestra's search does); ``started_from`` /
+        ``started_to`` bound the creation instant (inclusive); ``labels``: every one of them,
+        with that value."""
         ...
 
     def append_logs(self, entries: Sequence[LogEntry]) -> None:

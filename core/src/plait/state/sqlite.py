@@ -16,12 +16,13 @@ Why it holds up with several ``plait run`` processes and with ``kill -9``:
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import random
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, TypeVar
@@ -57,6 +58,11 @@ BUSY_TIMEOUT_SECONDS = 5.0
 LOCK_WAIT_SECONDS = 120.0
 """How long we keep retrying a locked database before giving up with a clear error."""
 AMBIGUOUS_SHOWN = 5
+LABEL_CLAUSE = (
+    "EXISTS (SELECT 1 FROM json_each(executions.document, '$.labels') AS label "
+    "WHERE json_extract(label.value, '$.key') = ? AND json_extract(label.value, '$.value') = ?)"
+)
+"""An execution carrying a label with that value (documents list labels as key/value maps)."""
 _BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 _PROGRAMMING_ERRORS = (sqlite3.ProgrammingError, sqlite3.IntegrityError, sqlite3.InterfaceError)
 _MAX_CHAR = "\U0010ffff"
@@ -271,6 +277,9 @@ class SqliteRepository(FlowStore, TriggerStore, KVStoreTable, TaskCacheTable):
         page: int = 1,
         size: int = 10,
         exact: bool = False,
+        started_from: dt.datetime | None = None,
+        started_to: dt.datetime | None = None,
+        labels: Mapping[str, str] | None = None,
     ) -> tuple[list[Execution], int]:
         if page < 1 or size < 1:
             raise ValueError(f"page and size must be at least 1, got {page} and {size}")
@@ -287,6 +296,15 @@ class SqliteRepository(FlowStore, TriggerStore, KVStoreTable, TaskCacheTable):
         if states:
             clauses.append(f"state IN ({', '.join('?' * len(states))})")
             params += list(states)
+        if started_from is not None:
+            clauses.append("created >= ?")
+            params.append(format_datetime(started_from))
+        if started_to is not None:
+            clauses.append("created <= ?")
+            params.append(format_datetime(started_to))
+        for key, value in (labels or {}).items():
+            clauses.append(LABEL_CLAUSE)
+            params += [key, value]
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         (total,) = self._read_one(f"SELECT count(*) FROM executions {where}", params)
         rows = self._read(

@@ -41,6 +41,11 @@ from plait_postgres.rows import (
 DSN_ENV = "PLAIT_POSTGRES_DSN"
 OPTIONS = {"dsn": str, "poolSize": int, "retrySeconds": float}
 AMBIGUOUS_SHOWN = 5
+LABEL_CLAUSE = (
+    "EXISTS (SELECT 1 FROM json_array_elements(executions.document -> 'labels') AS label "
+    "WHERE label ->> 'key' = %s AND label ->> 'value' = %s)"
+)
+"""An execution carrying a label with that value (documents list labels as key/value maps)."""
 
 UPSERT = """
 INSERT INTO executions (id, namespace, flow_id, flow_revision, state, parent_id, created, ended,
@@ -277,10 +282,19 @@ class PostgresStore(FlowsAndTriggers, KVAndCache):
         states: Sequence[str] = (),
         page: int = 1,
         size: int = 10,
+        started_from: str | None = None,
+        started_to: str | None = None,
+        labels: Mapping[str, str] | None = None,
     ) -> tuple[list[Document], int]:
         if page < 1 or size < 1:
             raise ValueError(f"page and size must be at least 1, got {page} and {size}")
         clauses = [in_namespace(namespace)] if namespace is not None else []
+        if started_from is not None:
+            clauses.append(("created >= %s::timestamptz", [started_from]))
+        if started_to is not None:
+            clauses.append(("created <= %s::timestamptz", [started_to]))
+        for key, value in (labels or {}).items():
+            clauses.append((LABEL_CLAUSE, [key, value]))
         return self._find(clauses, flow_id, states, page, size)
 
     def _find(

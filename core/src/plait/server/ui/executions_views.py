@@ -23,6 +23,7 @@ from starlette.routing import BaseRoute, Route
 from plait.errors import ConflictError, NotFoundError, PlaitError
 from plait.executor.context import LEVELS
 from plait.server.execution_search import ExecutionQuery, search_executions
+from plait.server.executions_api import label_filters
 from plait.server.http import int_param, runtime
 from plait.server.misc_api import at_least
 from plait.server.runtime import ServerRuntime
@@ -68,14 +69,7 @@ def list_query(params: QueryParams) -> ExecutionQuery:
     unknown = [s for s in states if s not in State.__members__]
     if unknown:
         raise PlaitError(f"unknown state {unknown[0]!r} (states: {', '.join(State)})")
-    labels = {}
-    for item in params.getlist("label"):
-        if not item.strip():
-            continue
-        key, sep, value = item.partition(":")
-        if not sep or not key.strip():
-            raise PlaitError(f"label filter {item!r} must be written key:value")
-        labels[key.strip()] = value.strip()
+    labels = label_filters(params.getlist("label"))
     return ExecutionQuery(
         namespace=params.get("namespace", "").strip() or None,
         flow_id=params.get("flow", "").strip() or None,
