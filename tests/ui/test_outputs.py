@@ -132,3 +132,33 @@ def test_foreach_iterations_are_grouped_and_an_expression_sees_the_iteration(
     page.get_by_label("Render expression").fill(both)
     page.get_by_role("button", name="Render").click()
     expect(page.locator("#expression-result .v-string")).to_have_text("b / b!")
+
+
+SLOW = """\
+id: slow
+namespace: ui.outputs
+tasks:
+  - id: first
+    type: io.kestra.plugin.core.debug.Return
+    format: one
+  - id: pause
+    type: io.kestra.plugin.core.flow.Sleep
+    duration: PT2S
+  - id: last
+    type: io.kestra.plugin.core.debug.Return
+    format: two
+"""
+
+
+def test_the_tree_of_a_running_execution_fills_in_without_a_reload(
+    page: Page, ui_server: UiServer
+) -> None:
+    ui_server.deploy(SLOW)
+    started = Ran(ui_server.run("ui.outputs", "slow", wait=False))
+    page.goto(started.outputs_path)
+    page.evaluate("window.loadedOnce = true")  # gone if the page were loaded again
+    tree = page.locator("#outputs-tree")
+    expect(tree.get_by_role("status")).to_contain_text("task runs appear here as they end")
+    expect(tree.get_by_role("link", name="last")).to_be_visible(timeout=30_000)
+    expect(tree.get_by_role("status")).to_have_count(0)  # ended: the refreshing stops
+    assert page.evaluate("window.loadedOnce") is True  # the same page, never reloaded
