@@ -1,6 +1,6 @@
 """The flow editor in a real browser: completion from the flow schema (task types, and
-``outputs.<task id>.<output>`` of the tasks written before the cursor), problems at their line,
-saving a new revision, running from the editor."""
+``outputs.<task id>.<output>`` of the tasks written before the cursor, ``inputs.<id>`` of the
+flow's inputs), problems at their line, saving a new revision, running from the editor."""
 
 from __future__ import annotations
 
@@ -102,6 +102,28 @@ def test_server_problem_and_wrong_output_at_their_line(ui_server: UiServer, page
     # Clicking a problem puts the cursor on it.
     page.locator(".editor-problem", has_text="Line 6").click()
     expect(page.locator(".cm-activeLine")).to_contain_text("timeout: soon")
+
+
+def test_completes_declared_inputs_and_flags_an_undeclared_one(
+    ui_server: UiServer, page: Page
+) -> None:
+    flow = FLOW.replace("edited", "inputs").replace(
+        "tasks:", "inputs:\n  - id: city\n    type: STRING\n    defaults: Paris\ntasks:"
+    )
+    ui_server.deploy(flow)
+    open_editor(page, "/ui/flows/ui.editor/inputs/edit")
+    go_to_line_start(page, NEW_TASK_LINE + 4)  # `- id: later`, below the 4 lines of inputs
+    page.keyboard.insert_text('  - id: middle\n    type: plait.core.Log\n    message: "{{ inputs.')
+    page.keyboard.press("Control+Space")
+    assert completions(page) == ["city"]
+    expect(page.locator(".cm-tooltip-autocomplete li", has_text="city")).to_contain_text("STRING")
+    page.get_by_role("option", name=re.compile("^city")).click()
+    expect(page.locator(".editor-problem")).to_have_count(0)
+    page.keyboard.insert_text(' }} {{ inputs.town }}"\n')
+    # Line 13 (the message): the input the flow does not declare, underlined.
+    problem = page.locator(".editor-problem", has_text="Line 13")
+    expect(problem).to_contain_text("declares no input 'town'")
+    expect(page.locator(".cm-lintRange-error")).to_have_text("inputs.town")
 
 
 def test_saves_a_new_revision_and_keeps_the_text_on_errors(ui_server: UiServer, page: Page) -> None:

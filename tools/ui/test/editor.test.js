@@ -1,5 +1,5 @@
-// Unit tests of the editor's pure modules (YAML path at the cursor, schema reading, outputs
-// completion and lint), run by tests/test_ui_editor.py with `node --test`, which passes the
+// Unit tests of the editor's pure modules (YAML path at the cursor, schema reading, expression
+// completion, outputs and inputs lint), run by tests/test_ui_editor.py with `node --test`, which passes the
 // real flow schema and editor catalog of the installed plugins (PLAIT_FLOW_SCHEMA,
 // PLAIT_EDITOR_CATALOG: JSON files) and the flows the editor must find nothing wrong in
 // (PLAIT_CLEAN_FLOWS: paths separated by newlines).
@@ -11,7 +11,7 @@ import { readFileSync } from "node:fs";
 import { cursorContext, parse } from "../src/editor/yaml.js";
 import { keysOf, layersAt, valuesOf } from "../src/editor/schema.js";
 import { readFlow } from "../src/editor/flow.js";
-import { lintOutputs, outputCompletions } from "../src/editor/expressions.js";
+import { lintInputs, lintOutputs, outputCompletions, variableCompletions } from "../src/editor/expressions.js";
 import { localDiagnostics } from "../src/editor/diagnostics.js";
 
 const schema = JSON.parse(readFileSync(process.env.PLAIT_FLOW_SCHEMA, "utf8"));
@@ -149,4 +149,63 @@ test("the flows of the examples are clean: nothing flagged where the server find
   for (const file of files) {
     assert.deepEqual(localDiagnostics(readFileSync(file, "utf8"), schema, catalog), [], file);
   }
+});
+
+const DECLARED = FLOW.replace(
+  "tasks:\n",
+  `inputs:
+  - id: city
+    type: STRING
+    description: Where to look.
+  - id: max-rows
+    type: INT
+variables:
+  base: https://example.com
+tasks:
+`,
+);
+
+/** What variableCompletions offers at the `|` of `marked` in DECLARED's Log message. */
+function offered(marked, explicit = false) {
+  const { text, pos } = at(DECLARED.replace('"{{ outputs.fetch.code }}"', `"${marked}`));
+  const found = variableCompletions(text, pos, readFlow(schema, parse(text), catalog), catalog, explicit);
+  return found && found.options;
+}
+
+test("inside an expression: the variables and functions, then the members of each", () => {
+  const top = offered("{{ in|").map((o) => o.label);
+  for (const name of ["inputs", "outputs", "vars", "flow", "execution", "taskrun", "parent", "labels", "trigger", "envs"]) {
+    assert.ok(top.includes(name), name);
+  }
+  assert.deepEqual(offered("{% if kv|").find((o) => o.label === "kv").apply, "kv(");
+  assert.ok(!top.includes("workingDir") && !top.includes("kestra"), "only what plait provides");
+  const inputs = offered("{{ inputs.|");
+  assert.deepEqual(inputs.map((o) => [o.label, o.detail]), [["city", "STRING"], ["max-rows", "INT"]]);
+  assert.equal(inputs[0].info, "Where to look.");
+  assert.deepEqual(inputs[1].replace.insert, "['max-rows']");
+  assert.deepEqual(offered("{{ vars.b|").map((o) => o.label), ["base"]);
+  assert.deepEqual(offered("{{ flow.|").map((o) => o.label), ["id", "namespace", "revision"]);
+  assert.deepEqual(offered("{{ execution.|").map((o) => o.label), ["id", "startDate", "originalId", "state"]);
+  assert.ok(offered("{{ taskrun.|").some((o) => o.label === "attemptsCount"));
+  assert.equal(offered("{{ 'x' | up|"), null, "a filter is not a variable");
+  assert.equal(offered("{{ 3 is od|"), null, "nor is a test");
+  assert.equal(offered("{{ |"), null, "an empty word only when asked");
+  assert.ok(offered("{{ |", true).length > 10);
+  assert.equal(offered("{ inputs.|"), null, "outside an expression");
+});
+
+test("an undeclared input is flagged, a declared or guarded one is not", () => {
+  const lint = (message) => {
+    const text = DECLARED.replace("{{ outputs.fetch.code }}", message);
+    return lintInputs(text, readFlow(schema, parse(text), catalog).inputs);
+  };
+  assert.deepEqual(lint("{{ inputs.city }} {{ inputs['max-rows'] }} {% if inputs.city %}{% endif %}"), []);
+  const [problem] = lint("{{ inputs.cty | upper }}");
+  assert.match(problem.message, /no input 'cty' \(its inputs: 'city', 'max-rows'\)/);
+  const text = DECLARED.replace("{{ outputs.fetch.code }}", "{{ inputs.cty | upper }}");
+  assert.equal(text.slice(problem.from, problem.to), "inputs.cty");
+  assert.deepEqual(lint("{{ inputs.cty ?? '' }} {{ inputs.other | default('x') }} {{ inputs.x is defined }}"), []);
+  assert.deepEqual(lint("{{ trigger.inputs.x }} {{ inputs[taskrun.value] }}"), [], "not the flow's inputs, computed");
+  const undeclared = FLOW.replace("{{ outputs.fetch.code }}", "{{ inputs.city }}");
+  assert.match(localDiagnostics(undeclared, schema, catalog)[0].message, /its inputs: none/);
 });

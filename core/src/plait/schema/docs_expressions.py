@@ -78,9 +78,7 @@ def _entries(
     if not callables:
         return []
     names = sorted(callables)
-    rows = [
-        [f"[{code(name)}](#{kind}-{name.lower()})", _summary(callables[name])] for name in names
-    ]
+    rows = [[f"[{code(name)}](#{kind}-{name.lower()})", summary(callables[name])] for name in names]
     sections = [f"## {kind.capitalize()}s", table([kind.capitalize(), "What it does"], rows)]
     for name in names:
         fn = callables[name]
@@ -90,7 +88,9 @@ def _entries(
     return sections
 
 
-def _summary(fn: Callable[..., Any]) -> str:
+def summary(fn: Callable[..., Any]) -> str:
+    """A callable's first docstring paragraph on one line: its row in the reference and its
+    completion's detail in the web editor."""
     doc = inspect.getdoc(fn) or ""
     return " ".join(doc.split("\n\n", 1)[0].split())
 
@@ -185,7 +185,7 @@ def undocumented(
         own = registered.get(kind, {})
         for name in callables:
             if name in own:
-                if not _summary(own[name]) or not has_example(own[name]):
+                if not summary(own[name]) or not has_example(own[name]):
                     missing.append(f"{kind} {name}")
             elif name not in tables[kind]:
                 missing.append(f"{kind} {name}")

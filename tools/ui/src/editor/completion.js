@@ -1,10 +1,10 @@
 // CodeMirror completion sources: keys and values from the flow schema at the cursor's YAML
-// path, and `outputs.` inside expressions.
+// path, and variables, their fields, `outputs.` and functions inside expressions.
 
 import { cursorContext, parse } from "./yaml.js";
 import { describe, keysOf, layersAt, valuesOf } from "./schema.js";
 import { readFlow } from "./flow.js";
-import { outputCompletions } from "./expressions.js";
+import { outputCompletions, variableCompletions } from "./expressions.js";
 
 /** The first line of a markdown text, plain (completion lists have one line of detail). */
 function summary(markdown) {
@@ -58,19 +58,21 @@ export function flowCompletions(getData) {
     if (!schema) return null;
     const text = context.state.doc.toString();
     const pos = context.pos;
-    const expression = outputCompletions(text, pos, readFlow(schema, parse(text), catalog).tasks, catalog);
+    const flow = readFlow(schema, parse(text), catalog);
+    const expression =
+      outputCompletions(text, pos, flow.tasks, catalog) || variableCompletions(text, pos, flow, catalog, context.explicit);
     if (expression) {
       return {
         from: expression.from,
         options: expression.options.map((o) => ({
           label: o.label,
-          type: "variable",
+          type: o.type || "variable",
           detail: o.detail,
           info: infoNode(o.info),
           apply: o.replace
             ? (view, _completion, _from, to) =>
                 view.dispatch({ changes: { from: o.replace.from, to, insert: o.replace.insert } })
-            : o.label,
+            : o.apply || o.label,
         })),
         validFor: /^[\w-]*$/,
       };

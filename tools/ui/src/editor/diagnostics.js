@@ -1,11 +1,11 @@
-// What is wrong with the flow, from two sources: the editor's own checks (unknown keys,
-// wrong `outputs.` references: instant, before anything is sent) and the server's validate
-// endpoint (the whole truth: YAML syntax, types, expressions). Where the server reports a
-// problem on a line, it replaces the editor's guesses about that line.
+// What is wrong with the flow, from two sources: the editor's own checks (unknown keys, wrong
+// `outputs.` and `inputs.` references: instant, before anything is sent) and the server's
+// validate endpoint (the whole truth: YAML syntax, types, expressions). Where the server reports
+// a problem on a line, it replaces the editor's guesses about that line.
 
 import { parse } from "./yaml.js";
 import { readFlow } from "./flow.js";
-import { lintOutputs } from "./expressions.js";
+import { lintInputs, lintOutputs } from "./expressions.js";
 
 /** The closest of `names` to `name` (at most two edits away), for "did you mean". */
 function closest(name, names) {
@@ -33,13 +33,13 @@ function distance(a, b) {
 /** The editor's own diagnostics for `text` ({from, to, severity, message, source}). */
 export function localDiagnostics(text, schema, catalog) {
   if (!schema) return [];
-  const { tasks, unknownKeys } = readFlow(schema, parse(text), catalog);
+  const { tasks, inputs, unknownKeys } = readFlow(schema, parse(text), catalog);
   const keys = unknownKeys.map(({ key, from, to, known }) => {
     const guess = closest(key, known);
     const hint = guess ? `; did you mean '${guess}'?` : ` (allowed here: ${known.join(", ")})`;
     return { from, to, severity: "error", source: "schema", message: `unknown property '${key}'${hint}` };
   });
-  return [...keys, ...lintOutputs(text, tasks, catalog)];
+  return [...keys, ...lintOutputs(text, tasks, catalog), ...lintInputs(text, inputs)];
 }
 
 /** A server problem ({message, line, column}, 1-based) as a diagnostic over what is there:

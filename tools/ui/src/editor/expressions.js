@@ -1,8 +1,10 @@
-// `outputs.<task id>.<output>` inside `{{ }}`: what to complete at the cursor and which
-// references are wrong, from the tasks written before and their types' outputs. The same rules
-// as the server's check (plait.flows.validate), so a flag here is a problem there too: a
-// reference guarded by `??`, `default` or `is defined` is left alone, and the outputs of a task
-// inside a loop are keyed by loop value (`outputs.child[taskrun.value].name`).
+// Inside `{{ }}` and `{% %}`: what to complete at the cursor (the variables an expression sees,
+// their fields, the flow's inputs and variables, `outputs.<task id>.<output>` from the tasks
+// written before and their types' outputs, the functions) and which references are wrong. For
+// `outputs.` the same rules as the server's check (plait.flows.validate), so a flag here is a
+// problem there too; `inputs.` names an input the flow declares (the server does not check it
+// before the run). A reference guarded by `??`, `default` or `is defined` is left alone, and
+// the outputs of a task inside a loop are keyed by loop value (`outputs.child[taskrun.value].name`).
 
 import { inTask, tasksBefore } from "./flow.js";
 
@@ -37,22 +39,26 @@ function accessor(text, at) {
   return null;
 }
 
-/** Every `outputs...` reference in `text`: {from, to, id, output, keyed, guarded}. */
-export function outputReferences(text) {
+/**
+ * Every reference to the variable `name` (`outputs`, `inputs`) in `text`: {from, to, idTo, id,
+ * second, third, guarded}, `to` after up to three accessors, `idTo` after the first.
+ */
+export function references(text, name) {
   const found = [];
   const tags = /\{\{([\s\S]*?)\}\}|\{%([\s\S]*?)%\}/g;
   for (let tag; (tag = tags.exec(text)); ) {
     const body = tag[1] ?? tag[2];
     const bodyFrom = tag.index + 2;
     const guarded = GUARDS.test(body);
-    const refs = /(?<![\w.\]])outputs\b/g;
+    const refs = new RegExp(`(?<![\\w.\\]])${name}\\b`, "g");
     for (let ref; (ref = refs.exec(body)); ) {
       const first = accessor(body, ref.index + ref[0].length);
       if (!first || first.kind === "computed") continue;
       const second = accessor(body, first.end);
       const third = second && second.kind !== "name" ? accessor(body, second.end) : null;
       const end = (third || second || first).end;
-      found.push({ from: bodyFrom + ref.index, to: bodyFrom + end, id: first.key, second, third, guarded });
+      const from = bodyFrom + ref.index;
+      found.push({ from, to: bodyFrom + end, idTo: bodyFrom + first.end, id: first.key, second, third, guarded });
     }
   }
   return found;
@@ -94,12 +100,33 @@ function referenceProblem(ref, tasks, catalog) {
 /** Diagnostics ({from, to, severity, message}) for the wrong output references of `text`. */
 export function lintOutputs(text, tasks, catalog) {
   const diagnostics = [];
-  for (const ref of outputReferences(text)) {
+  for (const ref of references(text, "outputs")) {
     if (ref.guarded) continue;
     const message = referenceProblem(ref, tasks, catalog);
     if (message) diagnostics.push({ from: ref.from, to: ref.to, severity: "error", message, source: "outputs" });
   }
   return diagnostics;
+}
+
+/** Diagnostics for `inputs.<id>` naming an input the flow does not declare (`inputs`). */
+export function lintInputs(text, inputs) {
+  const ids = inputs.map((input) => input.id);
+  const known = ids.map((id) => `'${id}'`).join(", ") || "none";
+  return references(text, "inputs")
+    .filter((ref) => !ref.guarded && !ids.includes(ref.id))
+    .map((ref) => ({
+      from: ref.from,
+      to: ref.idTo,
+      severity: "error",
+      source: "inputs",
+      message: `inputs.${ref.id}: the flow declares no input '${ref.id}' (its inputs: ${known})`,
+    }));
+}
+
+/** How to write a key that is not a name (a hyphen would read as a minus): `x['my-id']`
+ * replacing the dot before `from`; null for a name, written after the dot. */
+function keyAccess(key, from) {
+  return /^[A-Za-z_]\w*$/.test(key) ? null : { from: from - 1, insert: `['${key}']` };
 }
 
 /**
@@ -119,8 +146,7 @@ export function outputCompletions(text, pos, tasks, catalog) {
       label: task.id,
       detail: task.type || "",
       info: task.loop ? `Runs inside the loop '${task.loop}': read its outputs as outputs.${task.id}[taskrun.value].<name>.` : "",
-      // A hyphen would read as a minus: such ids are written outputs['my-id'].
-      replace: /^[A-Za-z_]\w*$/.test(task.id) ? null : { from: from - 1, insert: `['${task.id}']` },
+      replace: keyAccess(task.id, from),
     }));
     return { from, options };
   }
@@ -135,4 +161,72 @@ export function outputCompletions(text, pos, tasks, catalog) {
     return { from, options: outputs.map((o) => ({ label: o.name, detail: `output of ${task.type}`, info: o.description })) };
   }
   return null;
+}
+
+/** The variables every expression sees (plait.executor.runner: base_variables, and
+ * variables.run_variables for the running task) and the fields of the fixed ones. */
+const VARIABLES = {
+  inputs: { info: "The execution's inputs, as the flow declares them under inputs." },
+  outputs: { info: "The outputs of the tasks run before: outputs.<task id>.<name>." },
+  vars: { info: "The flow's variables." },
+  flow: { info: "The flow being run.", fields: ["id", "namespace", "revision"] },
+  execution: {
+    info: "The execution; originalId is the first one of a replay.",
+    fields: ["id", "startDate", "originalId", "state"],
+  },
+  task: { info: "The running task.", fields: ["id", "type"] },
+  taskrun: {
+    info: "The running task run; value is the loop value inside a loop.",
+    fields: ["id", "startDate", "attemptsCount", "value", "parentId"],
+  },
+  parent: { info: "The closest enclosing task run with a value or outputs (inside a loop).", fields: ["taskrun", "outputs"] },
+  parents: { info: "Every enclosing task run with a value or outputs, innermost first." },
+  labels: { info: "The execution's labels, by key." },
+  envs: { info: "The environment variables named KESTRA_<NAME>, as envs.<name>." },
+  trigger: { info: "The variables of the trigger that started the execution." },
+};
+
+/** The options after `name.`: the flow's inputs or variables, a fixed variable's fields. */
+function members(name, from, flow) {
+  if (name === "inputs") {
+    return flow.inputs.map((input) => ({
+      label: input.id,
+      detail: input.type || "",
+      info: input.description || "",
+      replace: keyAccess(input.id, from),
+    }));
+  }
+  if (name === "vars") return flow.variables.map((key) => ({ label: key, detail: "variable", replace: keyAccess(key, from) }));
+  const fields = (VARIABLES[name] && VARIABLES[name].fields) || [];
+  return fields.map((field) => ({ label: field, detail: `${name}.${field}` }));
+}
+
+/**
+ * What to complete at `pos` inside an expression besides `outputs.`: a variable's members
+ * (`inputs.`, `vars.`, `flow.`...) or, on a word (any position when `explicit`), the variables
+ * and the functions of `catalog.functions`. `{from, options}` as outputCompletions, or null.
+ */
+export function variableCompletions(text, pos, flow, catalog, explicit = false) {
+  const open = openExpression(text, pos);
+  if (open < 0) return null;
+  const before = text.slice(open + 2, pos);
+  const member = /(?<![\w.\]])([A-Za-z_]\w*)\.(\w*)$/.exec(before);
+  if (member) {
+    const from = pos - member[2].length;
+    const options = members(member[1], from, flow);
+    return options.length ? { from, options } : null;
+  }
+  const word = /[A-Za-z_]\w*$|$/.exec(before)[0];
+  const lead = before.slice(0, before.length - word.length);
+  // after a filter's bar, a test's `is`, a dot or inside a name: not a variable
+  if ((!word && !explicit) || /[\w.\]'"]$|\|\s*$|\bis\s+(?:not\s+)?$/.test(lead)) return null;
+  const variables = Object.entries(VARIABLES).map(([name, { info }]) => ({ label: name, detail: "variable", info }));
+  const functions = (catalog.functions || []).map((fn) => ({
+    label: fn.name,
+    type: "function",
+    detail: fn.usage,
+    info: fn.description,
+    apply: `${fn.name}(`,
+  }));
+  return { from: pos - word.length, options: [...variables, ...functions] };
 }

@@ -1,14 +1,15 @@
 // A flow's document read with its schema: its tasks (where each is, its type, the loop it runs
-// in) and the keys its schema does not allow. Tasks are found where the schema says a list
+// in), its declared inputs and variables, and the keys its schema does not allow. Tasks are found where the schema says a list
 // holds tasks (items `$ref` to the task definition), so flowables' child lists count too.
 
 import { applicable, childSchemas, keysOf } from "./schema.js";
-import { scalarAt } from "./yaml.js";
+import { get, scalarAt } from "./yaml.js";
 
 /**
- * `{tasks, unknownKeys}` of the document `root`. Each task: {id, type, from, to, loop} where
- * `loop` is the id of the loop task it runs inside (its outputs are keyed by loop value) or
- * null. Each unknown key: {key, from, to, known} (`known`: the keys allowed there).
+ * `{tasks, inputs, variables, unknownKeys}` of the document `root`. Each task: {id, type, from,
+ * to, loop} where `loop` is the id of the loop task it runs inside (its outputs are keyed by
+ * loop value) or null. Each input: {id, type, description}; `variables`: the names under
+ * `variables:`. Each unknown key: {key, from, to, known} (`known`: the keys allowed there).
  */
 export function readFlow(schemaRoot, root, catalog) {
   const taskRef = `#/definitions/${catalog.taskDefinition}`;
@@ -48,7 +49,22 @@ export function readFlow(schemaRoot, root, catalog) {
   }
 
   visit(root, applicable(schemaRoot, schemaRoot, root), null);
-  return { tasks, unknownKeys };
+  return { tasks, ...declarations(root), unknownKeys };
+}
+
+/** The flow's `inputs` (each with its type and description) and `variables` names. */
+function declarations(root) {
+  const list = get(root, "inputs");
+  const inputs = (list && list.kind === "seq" ? list.items : [])
+    .map((item) => ({
+      id: scalarAt(item, "id") || scalarAt(item, "name"), // `name`: Kestra's older spelling
+      type: scalarAt(item, "type"),
+      description: scalarAt(item, "description") || scalarAt(item, "displayName"),
+    }))
+    .filter((input) => input.id);
+  const map = get(root, "variables");
+  const variables = map && map.kind === "map" ? map.pairs.filter((p) => !p.partial).map((p) => p.key) : [];
+  return { inputs, variables };
 }
 
 /** The tasks whose outputs an expression at `pos` may read: those written before it,

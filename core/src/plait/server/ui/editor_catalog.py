@@ -1,4 +1,5 @@
-"""What the flow editor knows besides the flow JSON Schema: each task type's outputs.
+"""What the flow editor knows besides the flow JSON Schema: each task type's outputs, and the
+expression functions (completed inside ``{{ }}`` with their usage, as ``plait docs`` shows them).
 
 The flow schema (``GET /api/v1/plugins/schemas/flow``) describes what a flow may write; what a
 task *outputs* is only in its markdown there. The editor completes ``outputs.<task id>.<name>``
@@ -8,12 +9,13 @@ the same declarations as ``plait schema task`` and the server's own reference ch
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from plait_sdk.schema import output_names, outputs_schema
 
 from plait.plugins import TaskType
+from plait.schema.docs_expressions import function_usage, summary
 from plait.schema.tasks import TASK_DEFINITION
 
 
@@ -26,13 +28,20 @@ def output_catalog(task: TaskType) -> list[dict[str, str]]:
     ]
 
 
-def editor_catalog(task_types: Mapping[str, TaskType]) -> dict[str, Any]:
+def editor_catalog(
+    task_types: Mapping[str, TaskType], functions: Mapping[str, Callable[..., Any]]
+) -> dict[str, Any]:
     """Every task type id and alias mapped to its outputs and whether it is a loop (whose
-    children's outputs are keyed by loop value, as the server's reference check requires)."""
+    children's outputs are keyed by loop value, as the server's reference check requires), and
+    the registered expression functions with their usage and summary."""
     return {
         "taskDefinition": TASK_DEFINITION,
         "taskTypes": {
             name: {"outputs": output_catalog(cls), "loops": bool(getattr(cls, "loops", False))}
             for name, cls in sorted(task_types.items())
         },
+        "functions": [
+            {"name": name, "usage": function_usage(name, fn), "description": summary(fn)}
+            for name, fn in sorted(functions.items())
+        ],
     }

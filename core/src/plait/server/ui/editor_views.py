@@ -55,7 +55,7 @@ def _editor_data(request: Request, flow: dict[str, Any] | None) -> dict[str, Any
     api = request.base_url.path.rstrip("/") + "/api/v1"  # the app's root, not the UI mount
     one = {"namespace": NAMESPACE, "flow_id": FLOW_ID}
     return {
-        **editor_catalog(engine.registry.task_types),
+        **editor_catalog(engine.registry.task_types, engine.registry.functions),
         "api": api,
         "schemaUrl": api + "/plugins/schemas/flow",
         "flow": flow,
