@@ -15,10 +15,19 @@ from starlette.routing import Route
 
 from plait.errors import NotFoundError, PlaitError
 from plait.executor.context import LEVELS
-from plait.server.http import FOLLOW_POLL_SECONDS, endpoint, runtime, sse, to_response
+from plait.server.http import (
+    FOLLOW_POLL_SECONDS,
+    endpoint,
+    int_param,
+    runtime,
+    sse,
+    to_response,
+)
 from plait.state.model import LogEntry, format_datetime
 
 LEVEL_ALIASES = {"WARNING": "WARN"}
+MAX_LOG_OFFSET = 2**63 - 1
+"""``after`` is a count of stored lines: any whole number from 0 (a database's integer)."""
 
 
 def log_document(entry: LogEntry, execution: Any) -> dict[str, Any]:
@@ -51,7 +60,7 @@ def _selected(request: Request) -> tuple[Any, list[LogEntry]]:
     repository = runtime(request).engine.repository
     execution = repository.get(request.path_params["execution_id"])
     params = request.query_params
-    after = _offset(params.get("after"))
+    after = int_param(request, "after", 0, low=0, high=MAX_LOG_OFFSET)
     return execution, _filtered(
         request, repository.logs(execution.id, task_id=params.get("taskId"), after=after)
     )
@@ -65,14 +74,6 @@ def _filtered(request: Request, entries: list[LogEntry]) -> list[LogEntry]:
     if params.get("taskRunId"):
         entries = [e for e in entries if e.taskrun_id == params["taskRunId"]]
     return entries
-
-
-def _offset(text: str | None) -> int:
-    if not text:
-        return 0
-    if not text.isdigit():
-        raise PlaitError(f"after must be a number of log lines, got {text!r}")
-    return int(text)
 
 
 @endpoint
