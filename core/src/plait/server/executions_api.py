@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
+from starlette.datastructures import QueryParams, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
@@ -233,22 +233,32 @@ def search(request: Request) -> Any:
         states=[*params.getlist("state"), *filters.get("state", [])],
         page=int_param(request, "page", 1),
         size=int_param(request, "size", 10, high=1000),
-        started_from=_date_param(request, "startDate"),
-        started_to=_date_param(request, "endDate"),
+        started_from=date_param(params, "startDate"),
+        started_to=date_param(params, "endDate"),
         labels=label_filters(params.getlist("labels")),
     )
     return paged([document(e) for e in found], total)
 
 
-def _date_param(request: Request, name: str) -> dt.datetime | None:
-    raw = request.query_params.get(name)
+TO_PRECISION = {10: dt.timedelta(days=1), 16: dt.timedelta(minutes=1), 19: dt.timedelta(seconds=1)}
+"""An upper bound written to the day, minute or second (by its length) covers all of it."""
+
+
+def date_param(params: QueryParams, name: str, *, whole: bool = False) -> dt.datetime | None:
+    """A date-time query parameter (API and UI), in UTC when it has no offset; ``whole``: the
+    end of the day, minute or second it names."""
+    raw = params.get(name, "").strip()
     if not raw:
         return None
     try:
         value = parse_datetime(raw)
     except ValueError:
-        raise PlaitError(f"{name} must be an ISO-8601 date-time, got {raw!r}") from None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        raise PlaitError(
+            f"'{name}' must be a date and time such as 2026-12-01T09:30 (UTC), got {raw!r}"
+        ) from None
+    if whole and len(raw) in TO_PRECISION:
+        value += TO_PRECISION[len(raw)] - dt.timedelta(microseconds=1)
+    return value
 
 
 def label_filters(items: Iterable[str]) -> dict[str, str]:

@@ -8,7 +8,6 @@ something shown is unfinished, and the logs are tailed over the API's server-sen
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -23,23 +22,20 @@ from starlette.routing import BaseRoute, Route
 from plait.errors import ConflictError, NotFoundError, PlaitError
 from plait.executor.context import LEVELS
 from plait.server.execution_search import ExecutionQuery, search_executions
-from plait.server.executions_api import label_filters
+from plait.server.executions_api import date_param, label_filters
 from plait.server.http import int_param, runtime
 from plait.server.misc_api import at_least
 from plait.server.runtime import ServerRuntime
 from plait.server.ui import timefmt
 from plait.server.ui.gantt import gantt
 from plait.server.ui.pages import is_fragment, not_found, page, templates
-from plait.state.model import Execution, LogEntry, State, json_default, parse_datetime
+from plait.state.model import Execution, LogEntry, State, json_default
 
 PAGE_SIZE = 25
 MAX_PAGE_SIZE = 200
 DEFAULT_LEVEL = "INFO"
 """The logs' default minimum level, as Kestra's UI shows them."""
 RESTARTABLE = (State.FAILED, State.KILLED)
-TO_PRECISION = {10: dt.timedelta(days=1), 16: dt.timedelta(minutes=1), 19: dt.timedelta(seconds=1)}
-"""A ``to`` bound written to the day, minute or second (by its length) covers all of it."""
-
 ExecutionView = Callable[[Request, Execution], Response]
 
 
@@ -74,27 +70,10 @@ def list_query(params: QueryParams) -> ExecutionQuery:
         namespace=params.get("namespace", "").strip() or None,
         flow_id=params.get("flow", "").strip() or None,
         states=states,
-        started_from=_instant(params, "from"),
-        started_to=_instant(params, "to", whole=True),
+        started_from=date_param(params, "from"),
+        started_to=date_param(params, "to", whole=True),
         labels=labels,
     )
-
-
-def _instant(params: QueryParams, name: str, *, whole: bool = False) -> dt.datetime | None:
-    """A date-time parameter, in UTC when it has no offset; ``whole``: the end of the day,
-    minute or second it names."""
-    raw = params.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        value = parse_datetime(raw)
-    except ValueError:
-        raise PlaitError(
-            f"'{name}' must be a date and time such as 2026-12-01T09:30 (UTC), got {raw!r}"
-        ) from None
-    if whole and len(raw) in TO_PRECISION:
-        value += TO_PRECISION[len(raw)] - dt.timedelta(microseconds=1)
-    return value
 
 
 def _with_page(request: Request, number: int) -> str:
